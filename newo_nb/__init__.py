@@ -1,0 +1,109 @@
+"""newo-nb: Newo's Agent Creator App API in Jupyter.
+
+The public surface, one page: the client and its session, the customer input, the
+events and the result, the frames, the widgets, the errors. The simulator lives in
+:mod:`newo_nb.simulator` and the widgets are imported lazily so that ``import newo_nb``
+stays fast where no front end is needed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._client import ConnectorSettings, NewoClient
+from ._config import DEFAULT_BASE_URL, STAGING_BASE_URL
+from ._customer import Customer
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    CustomerValidationError,
+    FieldError,
+    NewoError,
+    NotFoundError,
+    OnboardingFailed,
+    RateLimitError,
+    RealtimeConnectionError,
+    ServerError,
+)
+from ._frames import events_frame, results_frame, steps_frame
+from ._protocol import (
+    AgentInfo,
+    AgentRequest,
+    OnboardingError,
+    OnboardingFinished,
+    OnboardingStarted,
+    ScrapingFinished,
+    ServerEvent,
+    StepEvent,
+    UnrecognisedEvent,
+    decode,
+)
+from ._realtime import ReconnectPolicy
+from ._session import OnboardingSession
+from ._state import OnboardingResult, OnboardingState
+
+if TYPE_CHECKING:
+    from .simulator import Faults, Simulator
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "STAGING_BASE_URL",
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AgentInfo",
+    "AgentRequest",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConnectorSettings",
+    "Customer",
+    "CustomerValidationError",
+    "Faults",
+    "FieldError",
+    "NewoClient",
+    "NewoError",
+    "NotFoundError",
+    "OnboardingError",
+    "OnboardingFailed",
+    "OnboardingFinished",
+    "OnboardingResult",
+    "OnboardingSession",
+    "OnboardingStarted",
+    "OnboardingState",
+    "RateLimitError",
+    "RealtimeConnectionError",
+    "ReconnectPolicy",
+    "ScrapingFinished",
+    "ServerError",
+    "ServerEvent",
+    "Simulator",
+    "StepEvent",
+    "UnrecognisedEvent",
+    "__version__",
+    "decode",
+    "events_frame",
+    "results_frame",
+    "steps_frame",
+]
+
+_LAZY = {"Simulator": ".simulator", "Faults": ".simulator"}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the heavier parts (simulator, widgets) on first use."""
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'newo_nb' has no attribute {name!r}")

@@ -1,0 +1,402 @@
+"""``NewoClient``: REST calls (httpx) with a retry policy, and realtime connections.
+
+Retry policy (after openai-python): only what the service refused *without processing*
+is retried: 429 and 503, and requests whose connection never opened. Reads (GET and
+``agent_request``) are also retried on other 5xx and dropped connections. A write that
+may have been processed (a 500 or a read timeout on ``onboarding_started``) is never
+retried, so one customer is never onboarded twice. Backoff: 0.5 s · 2^n, capped at 8 s,
+with jitter; a ``Retry-After`` header is honoured up to 60 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import httpx
+import pandas as pd
+import tenacity
+
+from ._config import API_PREFIX, Settings
+from ._customer import Customer
+from ._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    NotFoundError,
+    RateLimitError,
+    RealtimeConnectionError,
+    ServerError,
+)
+from ._protocol import AgentInfo, AgentRequest, OnboardingStarted, ServerEvent
+from ._realtime import RawEventHandler, RealtimeConnection, ReconnectPolicy
+
+if TYPE_CHECKING:
+    from ._session import OnboardingSession
+    from ._state import OnboardingResult
+
+__all__ = ["ConnectorSettings", "NewoClient"]
+
+log = logging.getLogger("newo_nb.client")
+
+MAX_RETRY_AFTER = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorSettings:
+    """What ``chat-settings`` answers: the connector to address events to."""
+
+    connector_idn: str
+
+
+class NewoClient:
+    """Async client for the Agent Creator App API.
+
+    Reads ``NEWO_CLIENT_SECRET``, ``NEWO_BASE_URL`` (default https://chat.newo.ai;
+    ``staging`` for https://chat.stg.newo.ai) and ``NEWO_ORIGIN`` (default
+    http://localhost) when the arguments are not given.
+
+    >>> async with NewoClient() as client:                        # doctest: +SKIP
+    ...     result = await client.onboard(Customer(name=..., email=..., source=...))
+    """
+
+    def __init__(
+        self,
+        client_secret: str | None = None,
+        *,
+        base_url: str | None = None,
+        origin: str | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        reconnect: ReconnectPolicy | None = None,
+        journal: Any = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._settings = Settings.resolve(client_secret, base_url, origin)
+        self.max_retries = max_retries
+        self.reconnect = reconnect or ReconnectPolicy()
+        self.journal = journal
+        self._http = http_client or httpx.AsyncClient(timeout=timeout)
+        self._owns_http = http_client is None
+        self._ws_session: aiohttp.ClientSession | None = None
+        self._connector: ConnectorSettings | None = None
+        self._connector_lock = asyncio.Lock()
+
+    @property
+    def base_url(self) -> str:
+        return self._settings.base_url
+
+    @property
+    def origin(self) -> str:
+        return self._settings.origin
+
+    def __repr__(self) -> str:
+        return f"NewoClient(base_url={self.base_url!r}, origin={self.origin!r})"
+
+    async def __aenter__(self) -> NewoClient:
+        return self
+
+    async def __aexit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+        if self._ws_session is not None:
+            await self._ws_session.close()
+            self._ws_session = None
+
+    # -- REST -------------------------------------------------------------------------
+
+    async def chat_settings(self, *, refresh: bool = False) -> ConnectorSettings:
+        """The connector for this secret (``GET chat-settings``), fetched once and cached."""
+        async with self._connector_lock:
+            if self._connector is None or refresh:
+                body = await self._request(
+                    "GET", "chat-settings", params={"client_secret": self._secret}, read=True
+                )
+                idn = body.get("connector_idn") if isinstance(body, dict) else None
+                if not isinstance(idn, str) or not idn:
+                    raise APIStatusError(
+                        f"{self.base_url} answered chat-settings without a connector_idn "
+                        f"({body!r:.200}). Check NEWO_BASE_URL points at the chat service.",
+                        status_code=200,
+                        body=body,
+                    )
+                self._connector = ConnectorSettings(connector_idn=idn)
+            return self._connector
+
+    async def create_actor(self, *, name: str, external_id: str) -> Any:
+        """Create (or find) the customer's actor. Returns the service's answer as is."""
+        connector = await self.chat_settings()
+        payload = {"name": name, "external_id": external_id,
+                   "connector_idn": connector.connector_idn, "client_secret": self._secret}
+        return await self._request("POST", "create-actor", json=payload, read=False)
+
+    async def send_actor_event(self, event: OnboardingStarted | AgentRequest) -> Any:
+        """Send a client event. ``agent_request`` is a read and is retried more freely."""
+        connector = await self.chat_settings()
+        payload = event.to_payload(client_secret=self._secret,
+                                   connector_idn=connector.connector_idn)
+        is_read = isinstance(event, AgentRequest)
+        return await self._request("POST", "send-actor-event", json=payload, read=is_read)
+
+    async def request_agent_info(self, external_id: str, *, timeout: float = 15.0) -> AgentInfo:
+        """Ask for the actor's state (``agent_request``) and wait for its ``agent_info``."""
+        from ._protocol import decode
+
+        answer: asyncio.Future[AgentInfo] = asyncio.get_running_loop().create_future()
+
+        def on_raw(name: str, payload: Any, when: float) -> None:
+            event = decode(payload, event_name=name, received_at=when)
+            if isinstance(event, AgentInfo) and not answer.done():
+                answer.set_result(event)
+
+        async with self.realtime(external_id, on_raw) as _:
+            await self.send_actor_event(AgentRequest(external_id))
+            try:
+                return await asyncio.wait_for(answer, timeout)
+            except asyncio.TimeoutError:
+                raise APITimeoutError(
+                    f"No agent_info for {external_id} within {timeout:.0f}s of agent_request. "
+                    "Check the external_id was onboarded with this connector."
+                ) from None
+
+    # -- realtime ---------------------------------------------------------------------
+
+    def connection(
+        self,
+        external_id: str,
+        on_raw_event: RawEventHandler,
+        *,
+        on_connect: Callable[[bool], None] | None = None,
+        on_disconnect: Callable[[str], None] | None = None,
+    ) -> RealtimeConnection:
+        """A not-yet-open realtime connection for ``external_id``."""
+        if self._ws_session is None or self._ws_session.closed:
+            self._ws_session = aiohttp.ClientSession()  # one pool for every session's socket
+        return RealtimeConnection(
+            base_url=self.base_url,
+            query={"client_secret": self._secret, "origin": self.origin,
+                   "external_id": external_id},
+            origin=self.origin,
+            on_raw_event=on_raw_event,
+            on_connect=on_connect,
+            on_disconnect=on_disconnect,
+            reconnect=self.reconnect,
+            http_session=self._ws_session,
+        )
+
+    @contextlib.asynccontextmanager
+    async def realtime(
+        self, external_id: str, on_raw_event: RawEventHandler, **kwargs: Any
+    ) -> AsyncIterator[RealtimeConnection]:
+        """An open connection for the ``async with`` block; refusals come with a reason."""
+        conn = self.connection(external_id, on_raw_event, **kwargs)
+        await self.open_connection(conn)
+        try:
+            yield conn
+        finally:
+            await conn.close()
+
+    async def open_connection(self, conn: RealtimeConnection, *, timeout: float = 15.0) -> None:
+        try:
+            await conn.open(timeout=timeout)
+        except RealtimeConnectionError as exc:
+            raise await self._explain_refusal(conn, exc) from None
+
+    async def _explain_refusal(
+        self, conn: RealtimeConnection, exc: RealtimeConnectionError
+    ) -> APIStatusError | RealtimeConnectionError:
+        host = self.base_url
+        if conn.refusal:
+            return RealtimeConnectionError(
+                f"{host} refused the realtime connection: {conn.refusal}. Check "
+                f"NEWO_CLIENT_SECRET, and that origin {self.origin!r} is the connector's Domain."
+            )
+        try:  # python-socketio only says "Connection error": find the real cause
+            await self.chat_settings(refresh=True)
+        except (AuthenticationError, APIConnectionError) as cause:
+            return cause
+        return RealtimeConnectionError(
+            f"The realtime (socket.io) handshake with {host} failed ({exc.message}). The client "
+            f"secret is accepted, so the usual cause is the origin: {self.origin!r} must match "
+            "the connector's Domain (http://localhost for development). Set NEWO_ORIGIN or "
+            "origin=..., or check that websockets can leave this network."
+        )
+
+    # -- onboarding -------------------------------------------------------------------
+
+    def session(self, customer: Customer, **kwargs: Any) -> OnboardingSession:
+        """A not-yet-started :class:`OnboardingSession` (for widgets and custom loops)."""
+        from ._session import OnboardingSession
+
+        return OnboardingSession(self, customer, **kwargs)
+
+    async def onboard(
+        self,
+        customer: Customer,
+        *,
+        on_event: Callable[[ServerEvent], None] | None = None,
+        timeout: float = 600.0,
+        silence_timeout: float = 45.0,
+    ) -> OnboardingResult:
+        """Onboard one customer and return how it ended (never raises for ``onboarding_error``;
+        call ``result.raise_for_status()`` for that).
+        """
+        session = self.session(customer, on_event=on_event, timeout=timeout,
+                               silence_timeout=silence_timeout)
+        return await session.run()
+
+    async def onboard_many(
+        self, customers: Iterable[Customer] | pd.DataFrame, **kwargs: Any
+    ) -> Any:
+        """Onboard many customers with bounded concurrency (see :mod:`newo_nb._batch`)."""
+        from ._batch import onboard_many
+
+        return await onboard_many(self, customers, **kwargs)
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    @property
+    def _secret(self) -> str:
+        return self._settings.client_secret.reveal()
+
+    async def _request(
+        self, method: str, path: str, *, read: bool, params: Any = None, json: Any = None
+    ) -> Any:
+        retrying = tenacity.AsyncRetrying(
+            stop=tenacity.stop_after_attempt(self.max_retries + 1),
+            wait=_wait_for_retry,
+            retry=tenacity.retry_if_exception(lambda e: _retryable(e, read=read)),
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._send_once(method, path, params=params, json=json)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send_once(self, method: str, path: str, *, params: Any, json: Any) -> Any:
+        url = f"{self.base_url}{API_PREFIX}/{path}"
+        try:
+            response = await self._http.request(method, url, params=params, json=json,
+                                                headers={"Origin": self.origin})
+        except httpx.TimeoutException as exc:
+            raise _TimeoutNoAnswer(self.base_url, path, exc) from None
+        except httpx.TransportError as exc:
+            raise _NoConnection(self.base_url, path, exc) from None
+        if response.is_success:
+            return _body(response)
+        raise _status_error(self.base_url, path, response)
+
+
+# -- errors and retry decisions -----------------------------------------------------------
+
+
+class _NoConnection(APIConnectionError):
+    def __init__(self, host: str, path: str, exc: httpx.TransportError) -> None:
+        self.never_opened = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+        super().__init__(
+            f"Could not reach {host} for {path} ({type(exc).__name__}: {exc}). "
+            "Check the network and NEWO_BASE_URL."
+        )
+
+
+class _TimeoutNoAnswer(APITimeoutError):
+    def __init__(self, host: str, path: str, exc: httpx.TimeoutException) -> None:
+        self.never_opened = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+        super().__init__(
+            f"{host} did not answer {path} in time ({type(exc).__name__}). "
+            "The service may be slow; try again, or raise timeout=..."
+        )
+
+
+def _body(response: httpx.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+def _server_message(body: Any) -> str:
+    if isinstance(body, dict):
+        for key in ("detail", "message", "error", "reason", "description"):
+            if body.get(key):
+                return str(body[key])[:300]
+    return str(body)[:300] if body else "no reason given"
+
+
+def _status_error(host: str, path: str, response: httpx.Response) -> APIStatusError:
+    status, body = response.status_code, _body(response)
+    said = _server_message(body)
+    if status in (401, 403):
+        return AuthenticationError(
+            f"{host} refused the client secret ({status}: {said}). Check NEWO_CLIENT_SECRET; "
+            "the secret is shown once, when the connector is saved on builder.newo.ai/integrations.",
+            status_code=status, body=body)
+    if status == 404:
+        return NotFoundError(
+            f"{host} answered 404 for {path}: {said}. Check NEWO_BASE_URL, and that the actor "
+            "was created (create_actor) with this connector.", status_code=status, body=body)
+    if status == 429:
+        return RateLimitError(
+            f"{host} is rate limiting {path} (429: {said}). Lower the batch concurrency or wait.",
+            status_code=status, body=body, retry_after=_retry_after(response))
+    if status >= 500:
+        return ServerError(
+            f"{host} failed on {path} ({status}: {said}). The service may be down; try again "
+            "later.", status_code=status, body=body, retry_after=_retry_after(response))
+    return BadRequestError(f"{host} rejected {path} ({status}: {said}).",
+                           status_code=status, body=body)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        when = email.utils.parsedate_to_datetime(value)
+        return max(0.0, when.timestamp() - time.time()) if when else None
+
+
+def _retryable(exc: BaseException, *, read: bool) -> bool:
+    if isinstance(exc, RateLimitError):
+        return True
+    if isinstance(exc, ServerError):
+        return exc.status_code == 503 or read  # 503: refused before processing
+    if isinstance(exc, _NoConnection | _TimeoutNoAnswer):
+        return exc.never_opened or read
+    return False
+
+
+def _wait_for_retry(state: tenacity.RetryCallState) -> float:
+    exc = state.outcome.exception() if state.outcome else None
+    hinted = getattr(exc, "retry_after", None)
+    if hinted is not None:
+        return min(float(hinted), MAX_RETRY_AFTER)
+    backoff = min(0.5 * 2 ** (state.attempt_number - 1), 8.0)
+    return backoff * (0.75 + random.random() * 0.5)  # noqa: S311 - jitter, not crypto
+
+
+def _log_retry(state: tenacity.RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    wait = state.next_action.sleep if state.next_action else 0.0
+    log.info("retrying in %.2fs after attempt %d: %s", wait, state.attempt_number, exc)

@@ -1,0 +1,339 @@
+"""The wire format, pure: decode server payloads, encode client events.
+
+No sockets, no event loop: everything here is a plain function of its input, so it is
+tested without either. Every argument value is a string on the wire; conversion to
+``int`` happens here, and a payload that cannot be used becomes an
+:class:`UnrecognisedEvent` carrying the reason. :func:`decode` never raises.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Final
+
+__all__ = [
+    "KNOWN_STAGES",
+    "AgentInfo",
+    "AgentRequest",
+    "OnboardingError",
+    "OnboardingFinished",
+    "OnboardingStarted",
+    "ScrapingFinished",
+    "ServerEvent",
+    "StepEvent",
+    "UnrecognisedEvent",
+    "decode",
+]
+
+INTEGRATION_IDN: Final = "newo_chat"
+KNOWN_STAGES: Final = frozenset({"preprocessing", "stage", "postprocessing"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerEvent:
+    """What every event from the service carries, whatever its command."""
+
+    command: ClassVar[str] = ""
+    external_event_id: str
+    connector_idn: str = ""
+    integration_idn: str = ""
+    event_name: str = ""  # the socket.io event it came on (undocumented; any name works)
+    received_at: float = field(default_factory=time.time)  # epoch seconds, UTC
+    arguments: Mapping[str, str] = field(default_factory=dict)  # raw, as sent
+
+    @property
+    def dedup_key(self) -> str:
+        """Events with equal keys are one event delivered twice."""
+        return self.external_event_id or f"{self.command}:{sorted(self.arguments.items())}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepEvent(ServerEvent):
+    """``notify_scraping_step``: one data point parsed from the business's website."""
+
+    command: ClassVar[str] = "notify_scraping_step"
+    user_actor_id: str = ""
+    question: str = ""
+    answer: str = ""
+    step_number: int
+    max_steps: int | None = None
+    stage: str = ""  # one of KNOWN_STAGES, or whatever new text the service sends
+
+    @property
+    def known_stage(self) -> bool:
+        return self.stage in KNOWN_STAGES
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScrapingFinished(ServerEvent):
+    """``notify_scraping_finished``: parsing is done; the agent is named."""
+
+    command: ClassVar[str] = "notify_scraping_finished"
+    user_actor_id: str = ""
+    business_name: str = ""
+    agent_name: str = ""
+    agent_title: str = ""
+    industry: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentInfo(ServerEvent):
+    """``agent_info``: the answer to ``agent_request``. ``phone_number`` is the customer's."""
+
+    command: ClassVar[str] = "agent_info"
+    user_actor_id: str = ""
+    phone_number: str = ""
+    created_customer_idn: str = ""
+    state: str = ""  # "start", "created", ...: an open-ended list
+    email: str = ""
+    business_name: str = ""
+    agent_name: str = ""
+    agent_title: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OnboardingFinished(ServerEvent):
+    """``onboarding_finished``: the customer exists. The phone number is the AI agent's."""
+
+    command: ClassVar[str] = "onboarding_finished"
+    user_actor_id: str = ""
+    agent_phone_number: str = ""
+    created_customer_idn: str = ""
+    email: str = ""
+    industry: str = ""
+    business_name: str = ""
+    agent_name: str = ""
+    agent_title: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OnboardingError(ServerEvent):
+    """``onboarding_error``: the service gave up; ``description`` says why."""
+
+    command: ClassVar[str] = "onboarding_error"
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnrecognisedEvent(ServerEvent):
+    """A payload we could not use, kept whole with the reason."""
+
+    command: ClassVar[str] = "unrecognised"
+    reason: str
+    command_idn: str = ""  # what the payload claimed to be, if anything
+    payload: Any = None
+
+
+# -- decoding ---------------------------------------------------------------------------
+
+_Converter = Callable[[str], Any]
+
+
+def _to_int(text: str) -> int:
+    number = int(text.strip())
+    if number < 0:
+        raise ValueError("is negative")
+    return number
+
+
+# python field -> (argument name, converter or None for text, required)
+_Spec = dict[str, tuple[str, _Converter | None, bool]]
+
+_SPECS: Final[dict[str, tuple[type[ServerEvent], _Spec]]] = {
+    StepEvent.command: (
+        StepEvent,
+        {
+            "user_actor_id": ("user_actor_id", None, False),
+            "question": ("question", None, False),
+            "answer": ("answer", None, False),
+            "step_number": ("step_number", _to_int, True),
+            "max_steps": ("max_steps", _to_int, False),
+            "stage": ("stage", None, False),
+        },
+    ),
+    ScrapingFinished.command: (
+        ScrapingFinished,
+        {
+            name: (name, None, False)
+            for name in ("user_actor_id", "business_name", "agent_name", "agent_title", "industry")
+        },
+    ),
+    AgentInfo.command: (
+        AgentInfo,
+        {
+            name: (name, None, False)
+            for name in (
+                "user_actor_id",
+                "phone_number",
+                "created_customer_idn",
+                "state",
+                "email",
+                "business_name",
+                "agent_name",
+                "agent_title",
+            )
+        },
+    ),
+    OnboardingFinished.command: (
+        OnboardingFinished,
+        {
+            "agent_phone_number": ("phone_number", None, False),
+            **{
+                name: (name, None, False)
+                for name in (
+                    "user_actor_id",
+                    "created_customer_idn",
+                    "email",
+                    "industry",
+                    "business_name",
+                    "agent_name",
+                    "agent_title",
+                )
+            },
+        },
+    ),
+    OnboardingError.command: (OnboardingError, {"description": ("description", None, False)}),
+}
+
+
+class _Malformed(Exception):
+    """Internal: why a payload is unusable."""
+
+
+def decode(
+    payload: object, *, event_name: str = "", received_at: float | None = None
+) -> ServerEvent:
+    """Turn one socket.io payload into a typed event. Never raises.
+
+    >>> decode({"command_idn": "onboarding_error", "external_event_id": "e1",
+    ...         "arguments": [{"name": "description", "value": "site down"}]}).description
+    'site down'
+    """
+    when = time.time() if received_at is None else received_at
+    try:
+        return _decode(payload, event_name, when)
+    except _Malformed as why:
+        return _unrecognised(payload, str(why), event_name, when)
+    except Exception as bug:  # a decoder must not take the receive loop down
+        return _unrecognised(payload, f"could not be decoded ({bug!r})", event_name, when)
+
+
+def _decode(payload: object, event_name: str, when: float) -> ServerEvent:
+    if not isinstance(payload, Mapping):
+        raise _Malformed(f"payload is a {type(payload).__name__}, not an object")
+    command = payload.get("command_idn")
+    if not isinstance(command, str) or not command:
+        raise _Malformed("payload has no command_idn")
+    spec = _SPECS.get(command)
+    if spec is None:
+        raise _Malformed(f"unknown command_idn {command!r}")
+    cls, fields = spec
+    arguments = _arguments(payload.get("arguments"))
+    values = {attr: _field(arguments, *rule) for attr, rule in fields.items()}
+    return cls(
+        external_event_id=_text(payload.get("external_event_id")),
+        connector_idn=_text(payload.get("connector_idn")),
+        integration_idn=_text(payload.get("integration_idn")),
+        event_name=event_name,
+        received_at=when,
+        arguments=arguments,
+        **values,
+    )
+
+
+def _arguments(raw: object) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, list):
+        raise _Malformed(f"arguments is a {type(raw).__name__}, not a list")
+    out: dict[str, str] = {}
+    for item in raw:
+        if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
+            raise _Malformed(f"argument {item!r:.80} is not a {{name, value}} object")
+        value = item.get("value")
+        out[item["name"]] = value if isinstance(value, str) else _text(value)
+    return out
+
+
+def _field(arguments: dict[str, str], name: str, convert: _Converter | None, required: bool) -> Any:
+    if name not in arguments:
+        if required:
+            raise _Malformed(f"argument {name} is missing")
+        return None if convert else ""
+    text = arguments[name]
+    if convert is None:
+        return text
+    try:
+        return convert(text)
+    except ValueError:
+        raise _Malformed(f"argument {name}={text!r:.40} is not a whole number") from None
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+def _unrecognised(payload: object, reason: str, event_name: str, when: float) -> ServerEvent:
+    mapping = payload if isinstance(payload, Mapping) else {}
+    try:
+        arguments = _arguments(mapping.get("arguments"))
+    except _Malformed:
+        arguments = {}
+    return UnrecognisedEvent(
+        external_event_id=_text(mapping.get("external_event_id")),
+        connector_idn=_text(mapping.get("connector_idn")),
+        integration_idn=_text(mapping.get("integration_idn")),
+        event_name=event_name,
+        received_at=when,
+        arguments=arguments,
+        reason=reason,
+        command_idn=_text(mapping.get("command_idn")),
+        payload=payload,
+    )
+
+
+# -- client events ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OnboardingStarted:
+    """``onboarding_started``: asks the service to parse the customer's website."""
+
+    event_idn: ClassVar[str] = "onboarding_started"
+    external_id: str
+    arguments: tuple[tuple[str, str], ...]
+
+    def to_payload(self, *, client_secret: str, connector_idn: str) -> dict[str, Any]:
+        return _event_payload(self.event_idn, self.external_id, self.arguments,
+                              client_secret, connector_idn)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRequest:
+    """``agent_request``: asks for the actor's state; answered by ``agent_info``."""
+
+    event_idn: ClassVar[str] = "agent_request"
+    external_id: str
+
+    def to_payload(self, *, client_secret: str, connector_idn: str) -> dict[str, Any]:
+        return _event_payload(self.event_idn, self.external_id, (), client_secret, connector_idn)
+
+
+def _event_payload(
+    event_idn: str,
+    external_id: str,
+    arguments: tuple[tuple[str, str], ...],
+    client_secret: str,
+    connector_idn: str,
+) -> dict[str, Any]:
+    return {
+        "client_secret": client_secret,
+        "connector_idn": connector_idn,
+        "event_idn": event_idn,
+        "external_id": external_id,
+        "arguments": [{"name": name, "value": value} for name, value in arguments],
+    }

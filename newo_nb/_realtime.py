@@ -1,0 +1,131 @@
+"""The socket.io connection for one ``external_id``: raw payloads in, nothing decoded here.
+
+The service never documents the event name that carries its payloads, so a catch-all
+handler takes every event and hands ``(event_name, payload, received_at)`` to the
+session synchronously (no task per event, no interleaving). Reconnection after a
+transport drop is python-socketio's, bounded; each (re)connect is reported so the
+session can resynchronise with ``agent_request``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import socketio
+
+from ._exceptions import RealtimeConnectionError
+
+__all__ = ["RawEventHandler", "RealtimeConnection", "ReconnectPolicy"]
+
+log = logging.getLogger("newo_nb.realtime")
+
+RawEventHandler = Callable[[str, Any, float], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ReconnectPolicy:
+    """How hard to try after the transport drops (python-socketio's backoff with jitter)."""
+
+    attempts: int = 10
+    delay: float = 0.5
+    delay_max: float = 5.0
+
+
+class RealtimeConnection:
+    """One socket.io client, connected with the documented query and an Origin header."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        query: dict[str, str],
+        origin: str,
+        on_raw_event: RawEventHandler,
+        on_connect: Callable[[bool], None] | None = None,
+        on_disconnect: Callable[[str], None] | None = None,
+        reconnect: ReconnectPolicy | None = None,
+        http_session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        policy = reconnect or ReconnectPolicy()
+        self._url = f"{base_url}?{urlencode(query)}"  # python-socketio has no query argument
+        self._origin = origin
+        self._on_raw_event = on_raw_event
+        self._on_connect = on_connect
+        self._on_disconnect = on_disconnect
+        self.connects = 0
+        self.refusal: str | None = None
+        kwargs: dict[str, Any] = {"http_session": http_session} if http_session else {}
+        self._sio = socketio.AsyncClient(
+            reconnection=policy.attempts > 0,
+            reconnection_attempts=policy.attempts,
+            reconnection_delay=policy.delay,
+            reconnection_delay_max=policy.delay_max,
+            handle_sigint=False,  # the default would stop the Jupyter kernel's loop on interrupt
+            logger=False,
+            engineio_logger=False,
+            **kwargs,
+        )
+        self._sio.on("*", self._any_event)
+        self._sio.on("connect", self._connected)
+        self._sio.on("disconnect", self._disconnected)
+        self._sio.on("connect_error", self._connect_error)
+
+    @property
+    def connected(self) -> bool:
+        return bool(self._sio.connected)
+
+    async def open(self, *, timeout: float = 15.0) -> None:
+        """Connect, or raise :class:`RealtimeConnectionError` with the server's reason."""
+        try:
+            await self._sio.connect(
+                self._url,
+                headers={"Origin": self._origin},
+                transports=["websocket"],
+                wait_timeout=timeout,
+            )
+        except (socketio.exceptions.ConnectionError, aiohttp.ClientError, OSError) as exc:
+            await self.close()
+            reason = self.refusal or str(exc) or type(exc).__name__
+            raise RealtimeConnectionError(reason) from None
+
+    async def close(self) -> None:
+        try:
+            self._sio.reconnection = False  # a close is final: no reconnect loop left behind
+            await self._sio.disconnect()
+            # disconnect() may return before the reconnect task notices; wait it out.
+            task = getattr(self._sio, "_reconnect_task", None)
+            if task is not None and not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        except Exception:  # closing must never mask the run's own outcome
+            log.debug("error while closing the realtime connection", exc_info=True)
+
+    async def emit(self, event: str, data: Any) -> None:
+        await self._sio.emit(event, data)
+
+    # -- handlers: synchronous, so events are handled in arrival order -----------------
+
+    def _any_event(self, event: str, *args: Any) -> None:
+        payload = args[0] if len(args) == 1 else list(args)
+        self._on_raw_event(event, payload, time.time())
+
+    def _connected(self) -> None:
+        self.connects += 1
+        self.refusal = None
+        if self._on_connect is not None:
+            self._on_connect(self.connects > 1)
+
+    def _disconnected(self, reason: Any = None) -> None:
+        if self._on_disconnect is not None:
+            self._on_disconnect(str(reason or "transport closed"))
+
+    def _connect_error(self, data: Any = None) -> None:
+        message = data.get("message") if isinstance(data, dict) else data
+        self.refusal = str(message) if message else None

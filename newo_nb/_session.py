@@ -1,0 +1,193 @@
+"""One onboarding, start to end: actor, connection, ``onboarding_started``, events.
+
+Raw payloads arrive on the realtime connection and flow one way: journal (as received),
+decode (pure), fold into :class:`OnboardingState`, then ``on_event`` and anyone waiting.
+The session connects *before* it starts the onboarding so no early event is missed, and
+after every reconnect it sends ``agent_request`` because socket.io replays nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal
+
+from ._customer import Customer
+from ._exceptions import NewoError
+from ._protocol import AgentRequest, OnboardingStarted, ServerEvent, decode
+from ._state import OnboardingResult, OnboardingState, Status
+
+if TYPE_CHECKING:
+    from ._client import NewoClient
+    from ._realtime import RealtimeConnection
+
+__all__ = ["ConnectionStatus", "OnboardingSession"]
+
+log = logging.getLogger("newo_nb.session")
+
+ConnectionStatus = Literal["idle", "connecting", "connected", "reconnecting", "closed"]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class OnboardingSession:
+    """Runs one onboarding; ``state`` is live while it runs, ``run()`` returns the result.
+
+    >>> session = client.session(customer, on_event=print)        # doctest: +SKIP
+    >>> result = await session.run()
+    """
+
+    def __init__(
+        self,
+        client: NewoClient,
+        customer: Customer,
+        *,
+        on_event: Callable[[ServerEvent], None] | None = None,
+        timeout: float = 600.0,
+        silence_timeout: float = 45.0,
+        status_checks: int = 3,
+    ) -> None:
+        self.client = client
+        self.customer = customer
+        self.on_event = on_event
+        self.timeout = timeout
+        self.silence_timeout = silence_timeout
+        self.status_checks = status_checks
+        self.state = OnboardingState(customer.external_id)
+        self.connection_status: ConnectionStatus = "idle"
+        self.reconnects = 0
+        self.started_at: dt.datetime | None = None
+        self.result: OnboardingResult | None = None
+        self._changed = asyncio.Event()
+        self._last_event = 0.0
+        self._conn: RealtimeConnection | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def external_id(self) -> str:
+        return self.customer.external_id
+
+    def __repr__(self) -> str:
+        return (f"OnboardingSession(external_id={self.external_id!r}, "
+                f"status={self.state.status!r}, steps={self.state.steps_received})")
+
+    def snapshot(self, status: Status | None = None, reason: str = "") -> OnboardingResult:
+        """The result so far (status "running" until the end)."""
+        ended = _now() if status or self.state.done else None
+        return self.state.result(started_at=self.started_at or _now(), ended_at=ended,
+                                 status=status, reason=reason)
+
+    async def run(self) -> OnboardingResult:
+        """Onboard and wait for the end. Setup failures raise; outcomes are returned."""
+        if self.started_at is not None:
+            raise RuntimeError("an OnboardingSession runs once; make a new one to run again")
+        self.started_at = _now()
+        self._last_event = asyncio.get_running_loop().time()
+        try:
+            await self._start()
+            status, reason = await self._await_end()
+            self.result = self.snapshot(status, reason)
+        except asyncio.CancelledError:
+            self.result = self.snapshot("cancelled", "the run was cancelled")
+            raise
+        finally:
+            await asyncio.shield(self._close())
+        return self.result
+
+    async def _start(self) -> None:
+        client, customer = self.client, self.customer
+        await client.create_actor(name=customer.name, external_id=customer.external_id)
+        self._conn = client.connection(
+            customer.external_id, self._receive,
+            on_connect=self._connected, on_disconnect=self._disconnected,
+        )
+        self.connection_status = "connecting"
+        await client.open_connection(self._conn)
+        started = OnboardingStarted(customer.external_id, customer.to_arguments())
+        await client.send_actor_event(started)
+
+    async def _await_end(self) -> tuple[Status | None, str]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        checks = 0
+        while not self.state.done:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return "timeout", f"no result after {self.timeout:.0f}s; {self._last_seen()}"
+            quiet_for = loop.time() - self._last_event
+            if quiet_for >= self.silence_timeout:
+                if checks >= self.status_checks:
+                    return "timeout", (f"no event for {quiet_for:.0f}s after {checks} status "
+                                       f"requests; {self._last_seen()}")
+                checks += 1
+                self._last_event = loop.time()  # give the status request its own window
+                self._spawn(self._request_status())
+                continue
+            self._changed.clear()
+            wait = min(remaining, self.silence_timeout - quiet_for)
+            try:
+                await asyncio.wait_for(self._changed.wait(), wait)
+                checks = 0
+            except asyncio.TimeoutError:
+                pass
+        return None, ""
+
+    def _last_seen(self) -> str:
+        state = self.state
+        if not state.steps:
+            seen = "no step was received"
+        else:
+            seen = (f"last seen step {max(state.steps)} of {state.max_steps or '?'}"
+                    f" ({state.stage or 'no stage'})")
+        return f"{seen}; connection {self.connection_status}"
+
+    # -- incoming -----------------------------------------------------------------------
+
+    def _receive(self, event_name: str, payload: Any, received_at: float) -> None:
+        journal = self.client.journal
+        if journal is not None:
+            journal.record(self.external_id, event_name, payload, received_at)
+        event = decode(payload, event_name=event_name, received_at=received_at)
+        if not self.state.apply(event):
+            return
+        self._last_event = asyncio.get_running_loop().time()
+        self._changed.set()
+        if self.on_event is not None:
+            try:
+                self.on_event(event)
+            except Exception:  # a user's callback must not end the session
+                log.exception("on_event callback failed for %s", event.command)
+
+    def _connected(self, reconnected: bool) -> None:
+        self.connection_status = "connected"
+        if reconnected:
+            self.reconnects += 1
+            log.info("%s reconnected; asking for agent_info to resync", self.external_id)
+            self._spawn(self._request_status())
+
+    def _disconnected(self, reason: str) -> None:
+        if self.connection_status != "closed":
+            self.connection_status = "reconnecting"
+            log.info("%s disconnected (%s)", self.external_id, reason)
+
+    async def _request_status(self) -> None:
+        try:
+            await self.client.send_actor_event(AgentRequest(self.external_id))
+        except NewoError as exc:
+            log.warning("agent_request for %s failed: %s", self.external_id, exc)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _close(self) -> None:
+        self.connection_status = "closed"
+        for task in list(self._tasks):
+            task.cancel()
+        if self._conn is not None:
+            await self._conn.close()

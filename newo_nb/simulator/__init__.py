@@ -1,0 +1,11 @@
+"""An offline Newo service: the documented REST and socket.io API on loopback.
+
+Start it in a notebook with ``sim = await Simulator().start()`` (it runs on the kernel's
+loop and never blocks), from a terminal with ``newo-nb simulator`` or
+``python -m newo_nb.simulator``.
+"""
+
+from ._faults import Faults
+from ._server import Call, Simulator
+
+__all__ = ["Call", "Faults", "Simulator"]

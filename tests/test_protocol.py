@@ -1,0 +1,134 @@
+"""Decoding is pure: every payload shape, good or bad, without sockets or a loop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from newo_nb import (
+    AgentInfo,
+    AgentRequest,
+    OnboardingError,
+    OnboardingFinished,
+    OnboardingStarted,
+    ScrapingFinished,
+    StepEvent,
+    UnrecognisedEvent,
+    decode,
+)
+
+
+def payload(command: str, **arguments: Any) -> dict[str, Any]:
+    return {
+        "integration_idn": "newo_chat",
+        "connector_idn": "conn",
+        "command_idn": command,
+        "external_event_id": f"ev-{command}",
+        "arguments": [{"name": k, "value": v} for k, v in arguments.items()],
+    }
+
+
+def test_step_converts_numbers_and_keeps_raw_arguments() -> None:
+    event = decode(
+        payload("notify_scraping_step", question="business_name", answer="Café Ñ",
+                step_number="3", max_steps="12", stage="preprocessing", user_actor_id="a1"),
+        event_name="message", received_at=100.0,
+    )
+    assert isinstance(event, StepEvent)
+    assert (event.step_number, event.max_steps, event.stage) == (3, 12, "preprocessing")
+    assert event.answer == "Café Ñ" and event.known_stage
+    assert event.arguments["step_number"] == "3"
+    assert (event.event_name, event.received_at, event.connector_idn) == ("message", 100.0, "conn")
+
+
+def test_unknown_stage_is_kept_as_text() -> None:
+    event = decode(payload("notify_scraping_step", step_number="1", stage="enrichment"))
+    assert isinstance(event, StepEvent)
+    assert event.stage == "enrichment" and not event.known_stage
+
+
+def test_missing_max_steps_is_none() -> None:
+    event = decode(payload("notify_scraping_step", step_number="1"))
+    assert isinstance(event, StepEvent) and event.max_steps is None
+
+
+@pytest.mark.parametrize(
+    ("command", "cls", "field", "argument"),
+    [
+        ("notify_scraping_finished", ScrapingFinished, "industry", "industry"),
+        ("agent_info", AgentInfo, "state", "state"),
+        ("agent_info", AgentInfo, "phone_number", "phone_number"),
+        ("onboarding_finished", OnboardingFinished, "agent_phone_number", "phone_number"),
+        ("onboarding_finished", OnboardingFinished, "created_customer_idn",
+         "created_customer_idn"),
+        ("onboarding_error", OnboardingError, "description", "description"),
+    ],
+)
+def test_each_command_maps_its_arguments(command: str, cls: type, field: str,
+                                         argument: str) -> None:
+    event = decode(payload(command, **{argument: "value-1"}))
+    assert isinstance(event, cls)
+    assert getattr(event, field) == "value-1"
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("just text", "payload is a str, not an object"),
+        ([1, 2], "payload is a list, not an object"),
+        (None, "payload is a NoneType, not an object"),
+        ({"arguments": []}, "payload has no command_idn"),
+        ({"command_idn": ""}, "payload has no command_idn"),
+        (payload("notify_weather", sky="grey"), "unknown command_idn 'notify_weather'"),
+        (payload("notify_scraping_step", step_number="three"),
+         "argument step_number='three' is not a whole number"),
+        (payload("notify_scraping_step", step_number="-1"),
+         "argument step_number='-1' is not a whole number"),
+        (payload("notify_scraping_step", question="q"), "argument step_number is missing"),
+        ({"command_idn": "agent_info", "arguments": {"state": "x"}},
+         "arguments is a dict, not a list"),
+        ({"command_idn": "agent_info", "arguments": ["state"]},
+         "argument 'state' is not a {name, value} object"),
+    ],
+)
+def test_unusable_payloads_become_unrecognised_with_reason(raw: Any, reason: str) -> None:
+    event = decode(raw, event_name="evt")
+    assert isinstance(event, UnrecognisedEvent)
+    assert event.reason == reason
+    assert event.payload == raw and event.event_name == "evt"
+
+
+def test_unrecognised_keeps_claimed_command_and_arguments() -> None:
+    event = decode(payload("notify_scraping_step", step_number="x", question="q"))
+    assert isinstance(event, UnrecognisedEvent)
+    assert event.command_idn == "notify_scraping_step"
+    assert event.arguments == {"step_number": "x", "question": "q"}
+
+
+def test_non_string_values_are_converted_not_rejected() -> None:
+    raw = payload("notify_scraping_step")
+    raw["arguments"] = [{"name": "step_number", "value": 4}, {"name": "answer", "value": None}]
+    event = decode(raw)
+    assert isinstance(event, StepEvent)
+    assert event.step_number == 4 and event.answer == ""
+
+
+def test_dedup_key_prefers_event_id() -> None:
+    a = decode(payload("onboarding_error", description="x"))
+    b = decode(payload("onboarding_error", description="x"))
+    assert a.dedup_key == b.dedup_key == "ev-onboarding_error"
+
+
+def test_client_events_encode_to_documented_payloads() -> None:
+    started = OnboardingStarted("ext-1", (("name", "Ana"), ("source", "https://a.example")))
+    assert started.to_payload(client_secret="s3cret", connector_idn="c1") == {
+        "client_secret": "s3cret",
+        "connector_idn": "c1",
+        "event_idn": "onboarding_started",
+        "external_id": "ext-1",
+        "arguments": [{"name": "name", "value": "Ana"},
+                      {"name": "source", "value": "https://a.example"}],
+    }
+    request = AgentRequest("ext-1").to_payload(client_secret="s", connector_idn="c")
+    assert request["event_idn"] == "agent_request" and request["arguments"] == []
