@@ -1,0 +1,258 @@
+"""Which industry a business is in, and the AI agent Newo gives it.
+
+Pure. ``classify_industry(facts)`` trusts a schema.org ``@type`` first (a site that says it
+is a ``Dentist`` is one), then scores industry keywords, in English, Spanish, German and
+French, over the name, services, description, title and FAQ. ``agent_persona`` picks an
+agent title that fits the industry and a name, in the site's language, that stays the same
+for the same seed.
+
+>>> from ._extract import Fact
+>>> classify_industry([Fact("business_name", "Rapid Rooter Plumbing", "stage")])
+'Home Services'
+>>> agent_persona("Restaurant", "Spanish (es)", "sample-la-casa")[1]
+'AI Host'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from ._extract import Fact
+
+__all__ = ["INDUSTRIES", "agent_persona", "classify_industry"]
+
+FALLBACK_INDUSTRY = "Local Business"
+
+INDUSTRIES: tuple[str, ...] = (
+    "Restaurant",
+    "Cafe & Bakery",
+    "Dental Clinic",
+    "Medical Clinic",
+    "Beauty Salon",
+    "Law Firm",
+    "Auto Repair",
+    "Fitness",
+    "Real Estate",
+    "Home Services",
+    "Veterinary",
+    "Accounting",
+    "Hotel",
+    "Retail",
+    FALLBACK_INDUSTRY,
+)
+
+# schema.org types that name an industry outright.
+_SPECIFIC_TYPES: dict[str, str] = {
+    **dict.fromkeys(("Restaurant", "BarOrPub", "Brewery", "FastFoodRestaurant", "Winery",
+                     "IceCreamShop", "Distillery"), "Restaurant"),
+    **dict.fromkeys(("Bakery", "CafeOrCoffeeShop"), "Cafe & Bakery"),
+    "Dentist": "Dental Clinic",
+    **dict.fromkeys(("MedicalClinic", "Physician", "Optician", "Pharmacy", "Hospital"),
+                    "Medical Clinic"),
+    **dict.fromkeys(("HairSalon", "BeautySalon", "NailSalon", "DaySpa", "TattooParlor"),
+                    "Beauty Salon"),
+    **dict.fromkeys(("LegalService", "Attorney", "Notary"), "Law Firm"),
+    **dict.fromkeys(("AutoRepair", "AutoBodyShop", "AutoWash", "AutoPartsStore"), "Auto Repair"),
+    **dict.fromkeys(("HealthClub", "ExerciseGym", "SportsClub"), "Fitness"),
+    "RealEstateAgent": "Real Estate",
+    **dict.fromkeys(("Plumber", "Electrician", "HVACBusiness", "RoofingContractor",
+                     "HousePainter", "Locksmith", "GeneralContractor", "MovingCompany"),
+                    "Home Services"),
+    **dict.fromkeys(("VeterinaryCare", "AnimalShelter"), "Veterinary"),
+    **dict.fromkeys(("AccountingService", "TaxPreparation"), "Accounting"),
+    **dict.fromkeys(("Hotel", "Motel", "BedAndBreakfast", "Hostel", "Resort"), "Hotel"),
+}  # fmt: skip
+# Parent types: only used when no specific type is given (a Dentist is also a MedicalBusiness).
+_BROAD_TYPES: dict[str, str] = {
+    "FoodEstablishment": "Restaurant",
+    "MedicalBusiness": "Medical Clinic",
+    "MedicalOrganization": "Medical Clinic",
+    "HealthAndBeautyBusiness": "Beauty Salon",
+    "AutomotiveBusiness": "Auto Repair",
+    "SportsActivityLocation": "Fitness",
+    "HomeAndConstructionBusiness": "Home Services",
+    "FinancialService": "Accounting",
+    "LodgingBusiness": "Hotel",
+    "Store": "Retail",
+}
+
+# Word beginnings (accents folded) that point to an industry; "plumb" matches "plumbing".
+# fmt: off
+_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "Restaurant": (
+        "restaurant", "trattoria", "osteria", "bistro", "grill", "kitchen", "dining", "dine",
+        "dinner", "lunch", "brunch", "cuisine", "tapas", "pizz", "bbq", "barbecue", "smokehouse",
+        "sushi", "ramen", "dumpling", "noodle", "taqueria", "diner", "eatery", "chef", "takeout",
+        "catering", "reservation", "comida", "cocina", "restaurante", "gaststatte", "speisekarte",
+        "brasserie", "wine bar",
+    ),
+    "Cafe & Bakery": (
+        "bakery", "bakehouse", "bread", "pastr", "cake", "croissant", "cafe", "coffee",
+        "espresso", "latte", "boulangerie", "patisserie", "viennoiserie", "pain", "panaderia",
+        "pasteleria", "backerei", "konditorei", "sourdough", "baguette", "cupcake", "donut",
+    ),
+    "Dental Clinic": (
+        "dental", "dentist", "orthodont", "teeth", "tooth", "smile", "implant", "invisalign",
+        "hygien", "braces", "whitening", "cavit", "crown", "root canal", "dentista", "zahnarzt",
+        "zahn", "dentaire", "odontolog", "periodont", "endodont",
+    ),
+    "Medical Clinic": (
+        "clinic", "physician", "doctor", "medical", "urgent care", "pediatric", "family medicine",
+        "medico", "arzt", "medecin", "patient",
+    ),
+    "Beauty Salon": (
+        "salon", "hair", "haircut", "stylist", "balayage", "blowout", "nail", "manicure",
+        "pedicure", "spa", "facial", "massage", "lash", "brow", "wax", "beauty", "barber",
+        "peluqueria", "friseur", "coiffure", "coiffeur", "esthetique", "makeup", "skin care",
+    ),
+    "Law Firm": (
+        "law", "lawyer", "attorney", "legal", "litigation", "counsel", "injury", "divorce",
+        "immigration", "estate planning", "abogado", "bufete", "anwalt", "rechtsanwalt",
+        "kanzlei", "avocat", "juridique", "paralegal", "court", "visa", "custody",
+    ),
+    "Auto Repair": (
+        "auto", "car", "vehicle", "brake", "muffler", "transmission", "oil change", "tire",
+        "tyre", "mechanic", "engine", "diagnostic", "alignment", "exhaust", "taller", "werkstatt",
+        "kfz", "reifen", "bremse", "garage", "olwechsel", "inspektion", "hauptuntersuchung",
+        "garagiste", "vidange", "pneu",
+    ),
+    "Fitness": (
+        "fitness", "gym", "crossfit", "yoga", "pilates", "personal train", "trainer", "workout",
+        "strength", "conditioning", "bootcamp", "hiit", "gimnasio", "fitnessstudio",
+        "salle de sport", "musculation", "kettlebell", "barbell", "vinyasa", "meditation",
+        "wod", "athlete",
+    ),
+    "Real Estate": (
+        "real estate", "realty", "realtor", "homes for sale", "listing", "propert", "buyer",
+        "seller", "mortgage", "broker", "estate agent", "estates", "lettings", "inmobiliaria",
+        "immobilien", "makler", "immobilier", "home valuation", "open house", "relocation",
+    ),
+    "Home Services": (
+        "plumb", "drain", "rooter", "sewer", "water heater", "leak", "hvac", "heating", "cooling",
+        "air condition", "furnace", "electric", "wiring", "panel upgrade", "handyman",
+        "home repair", "roofing", "contractor", "remodel", "fontanero", "klempner", "sanitar",
+        "heizung", "elektriker", "plombier", "chauffagiste", "electricien", "drywall", "gutter",
+    ),
+    "Veterinary": (
+        "vet", "veterinar", "animal hospital", "animal clinic", "pet", "dog", "cat", "canine",
+        "feline", "spay", "neuter", "tierarzt", "veterinario", "veterinaire", "puppy", "kitten",
+    ),
+    "Accounting": (
+        "accountant", "accounting", "bookkeeping", "tax", "cpa", "payroll", "audit",
+        "steuerberater", "comptable", "contable",
+    ),
+    "Hotel": ("hotel", "motel", "lodging", "bed and breakfast", "resort", "hostel", "guest room"),
+    "Retail": ("shop", "store", "boutique", "gift", "apparel"),
+}
+# fmt: on
+_PATTERNS = {
+    industry: re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")")
+    for industry, words in _KEYWORDS.items()
+}
+# How much a keyword counts, by where it was found: a name says more than an FAQ.
+_FIELD_WEIGHTS = {
+    "business_name": 3.0,
+    "business_services": 2.0,
+    "business_website_title": 1.5,
+    "business_description": 1.5,
+    "business_faq": 0.5,
+}
+
+
+def classify_industry(facts: Iterable[Fact]) -> str:
+    """The industry among :data:`INDUSTRIES`; ``"Local Business"`` when nothing points anywhere."""
+    answers = {fact.question: fact.answer for fact in facts}
+    by_type = _industry_from_types(answers.get("business_industry_hints", ""))
+    return by_type or _industry_from_keywords(answers)
+
+
+def _industry_from_types(hints: str) -> str:
+    types = [t.strip() for t in hints.split(",") if t.strip()]
+    for table in (_SPECIFIC_TYPES, _BROAD_TYPES):
+        found = next((table[t] for t in types if t in table), "")
+        if found:
+            return found
+    return ""
+
+
+def _industry_from_keywords(answers: dict[str, str]) -> str:
+    scores = dict.fromkeys(_PATTERNS, 0.0)
+    for question, weight in _FIELD_WEIGHTS.items():
+        text = _fold(answers.get(question, ""))
+        for industry, pattern in _PATTERNS.items():
+            # distinct keywords, so one word repeated in a long FAQ does not outvote the name
+            scores[industry] += weight * len(set(pattern.findall(text)))
+    best = max(scores, key=lambda industry: scores[industry])
+    return best if scores[best] > 0 else FALLBACK_INDUSTRY
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+# -- the agent ---------------------------------------------------------------------------------
+
+_TITLES: dict[str, str] = {
+    "Restaurant": "AI Host",
+    "Cafe & Bakery": "AI Host",
+    "Dental Clinic": "AI Receptionist",
+    "Medical Clinic": "AI Receptionist",
+    "Beauty Salon": "AI Booking Assistant",
+    "Law Firm": "AI Intake Specialist",
+    "Auto Repair": "AI Service Advisor",
+    "Fitness": "AI Membership Advisor",
+    "Real Estate": "AI Sales Rep",
+    "Home Services": "AI Dispatcher",
+    "Veterinary": "AI Receptionist",
+    "Accounting": "AI Client Coordinator",
+    "Hotel": "AI Concierge",
+    "Retail": "AI Sales Associate",
+}
+_DEFAULT_TITLE = "AI Assistant"
+
+# fmt: off
+_NAMES: dict[str, tuple[str, ...]] = {
+    "en": ("Ava", "Olivia", "Emma", "Sophia", "Mia", "Grace", "Chloe", "Ruby", "Nora", "Isla",
+           "Liam", "Noah", "Ethan", "Leo", "Owen", "Max"),
+    "es": ("Lucía", "Sofía", "Valentina", "Carmen", "Elena", "Marta", "Mateo", "Diego",
+           "Pablo", "Javier"),
+    "de": ("Lena", "Anna", "Hannah", "Marie", "Clara", "Emilia", "Lukas", "Felix", "Jonas",
+           "Paul"),
+    "fr": ("Camille", "Léa", "Chloé", "Manon", "Inès", "Élise", "Louis", "Hugo", "Jules",
+           "Théo"),
+    "it": ("Giulia", "Sofia", "Chiara", "Francesca", "Luca", "Marco", "Matteo", "Lorenzo"),
+    "pt": ("Beatriz", "Mariana", "Inês", "Ana", "João", "Tiago", "Rafael", "Miguel"),
+}
+# fmt: on
+_LANGUAGE_CODES = {
+    "english": "en",
+    "spanish": "es",
+    "german": "de",
+    "french": "fr",
+    "italian": "it",
+    "portuguese": "pt",
+}
+
+
+def agent_persona(industry: str, language: str, seed: str) -> tuple[str, str]:
+    """``(agent_name, agent_title)``: the same seed always gives the same agent.
+
+    ``language`` may be a tag ("es-ES"), a name ("Spanish") or the extractor's answer
+    ("Spanish (es)"); unknown languages get English names.
+    """
+    names = _NAMES.get(_language_code(language), _NAMES["en"])
+    digest = hashlib.sha256(seed.encode("utf-8")).digest()
+    name = names[int.from_bytes(digest[:8], "big") % len(names)]
+    return name, _TITLES.get(industry, _DEFAULT_TITLE)
+
+
+def _language_code(language: str) -> str:
+    folded = language.strip().casefold()
+    tagged = re.search(r"\(([a-z]{2,3})\b", folded) or re.match(r"([a-z]{2,3})(?:[-_]|$)", folded)
+    if tagged:
+        return tagged.group(1)
+    return _LANGUAGE_CODES.get(folded.split(" ")[0], "en")
