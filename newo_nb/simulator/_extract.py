@@ -519,23 +519,34 @@ def _inside(node: LexborNode, tags: set[str]) -> bool:
 def _phone(page: _Page) -> str:
     contact = page.business.get("contactPoint") or {}
     for value in (page.business.get("telephone"), _dig(contact, "telephone")):
-        if _plain(value or ""):
-            return _plain(value).removeprefix("tel:")
+        stated = _plain(value or "")
+        if stated.startswith("tel:"):  # microdata on a link: the visible text is as written
+            return _tel_link_text(page, stated) or stated.removeprefix("tel:")
+        if stated:
+            return stated
     link = page.tree.css_first('a[href^="tel:" i]')
     if link is not None:
-        shown = _text(link)
-        if len(re.sub(r"\D", "", shown)) >= 7:
-            return shown
-        return unquote(link.attributes.get("href") or "")[4:].strip()
+        return _tel_link_text(page, link.attributes.get("href") or "")
     return _phone_in_text(page)
+
+
+def _tel_link_text(page: _Page, href: str) -> str:
+    """A ``tel:`` link's text when it shows the number, else the number in its href."""
+    for link in page.tree.css('a[href^="tel:" i]'):
+        if (link.attributes.get("href") or "") == href:
+            shown = _text(link)
+            if len(re.sub(r"\D", "", shown)) >= 7:
+                return re.sub(r"^\D+", "", shown)  # "Call (303) 555-0112" → the number
+    return unquote(href)[4:].strip()
 
 
 def _phone_in_text(page: _Page) -> str:
     import phonenumbers  # deferred: its metadata is large
 
     text = "\n".join(_lines(page.body))
+    # VALID, not POSSIBLE: "7.30 – 17.00" in an hours table is a possible number too.
     matcher = phonenumbers.PhoneNumberMatcher(
-        text, _region(page), leniency=phonenumbers.Leniency.POSSIBLE
+        text, _region(page), leniency=phonenumbers.Leniency.VALID
     )
     return next((match.raw_string for match in matcher), "")
 
@@ -591,7 +602,7 @@ def _address(page: _Page) -> str:
         found = _address_from_lines([line for node in section[:3] for line in _lines(node)])
         if found:
             return found
-    return ""
+    return _address_in_text(_lines(page.body))
 
 
 def _schema_address(value: Any) -> str:
@@ -624,18 +635,54 @@ _CONTACT_LABEL = re.compile(
 
 
 def _address_from_lines(lines: list[str]) -> str:
-    """Address lines without the phone, email, hours and labels that share its block."""
-    kept = []
+    """The address lines of a block: from the first line with a number to the first that is
+    something else (a phone, an email, hours, a copyright line); at most four."""
+    kept: list[str] = []
     for line in lines:
         line = _CONTACT_LABEL.sub("", line).strip(" ,")
-        if not line or _EMAIL.search(line) or _looks_like_phone(line) or parse_hours(line):
+        if not line:
             continue
-        if re.search(r"\b(phone|tel|call|fax|email|e-mail|telefon|telefono)\b", _fold(line)):
+        if _is_contact_detail(line):
+            if kept:
+                break
             continue
-        kept.append(line)
-    if not any(re.search(r"\d", line) for line in kept):
-        return ""  # a street or postal code has digits; a tagline does not
-    return ", ".join(kept[:4])
+        if kept or re.search(r"\d", line):
+            kept.append(line)
+    joined = ", ".join(kept[:4])
+    return _address_in_text([joined]) or joined
+
+
+def _is_contact_detail(line: str) -> bool:
+    labelled = re.search(
+        r"\b(phone|tel|call|fax|email|e-mail|telefon|telefono|copyright|rights)\b|©", _fold(line)
+    )
+    return bool(labelled or _EMAIL.search(line) or _looks_like_phone(line) or parse_hours(line))
+
+
+# "<number> <street>, <city>, <region> <postcode>" ending in a US/CA/UK/AU postcode.
+_POSTCODE = (
+    r"(?:[A-Z]{2}\s+\d{5}(?:-\d{4})?"  # US: TX 78704
+    r"|[A-Z]{2}\s+[A-Z]\d[A-Z]\s?\d[A-Z]\d"  # CA: ON M4M 1K7
+    r"|(?:NSW|VIC|QLD|WA|SA|TAS|ACT|NT)\s+\d{4}"  # AU: VIC 3065
+    r"|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})"  # UK: BS8 4BU
+)
+_STREET_ADDRESS = re.compile(
+    r"\b\d{1,6}[A-Za-z]?\s+[A-Za-z0-9][^@\n]{2,120}?[,\s]\s*" + _POSTCODE + r"\b"
+)
+
+
+def _address_in_text(lines: list[str]) -> str:
+    """A street address in running text, e.g. "We are at 2255 N High St, Columbus, OH 43202".
+
+    Each line is tried alone and joined with the next, since ``<br>`` often splits the
+    street from the city.
+    """
+    pairs = [f"{first}, {second}" for first, second in itertools.pairwise(lines)]
+    for text in [*lines, *pairs]:  # whole lines first: a pair may start in the line before
+        found = _STREET_ADDRESS.search(text)
+        if found:
+            return found.group(0)
+    return ""
 
 
 def _looks_like_phone(line: str) -> bool:
@@ -960,6 +1007,7 @@ def _offer_names(value: Any) -> Iterator[str]:
 
 _SERVICE_HEADINGS = re.compile(
     r"\b(services?|what we (do|offer)|how we can help|treatments|practice areas|areas of practice|"
+    r"we speciali[sz]e|"
     r"specialt(y|ies)|specialities|classes|programs|programmes|leistungen|unsere leistungen|"
     r"servicios|especialidades|tratamientos|prestations|nos services|nos specialites|"
     r"nos produits)\b"
@@ -972,7 +1020,21 @@ def _visible_services(page: _Page) -> str:
         names = [name for node in section for name in _item_names(node)]
         if len(names) >= 2:
             return _join(names)
-    return ""
+    return _join(_first_content_list(page))
+
+
+def _first_content_list(page: _Page) -> list[str]:
+    """Small businesses often list what they do under a heading of their own words ("Jobs I
+    do every week"); the first short list outside navigation is most often that."""
+    for listing in page.tree.css("ul, ol"):
+        items = listing.css("li")
+        linked = sum(bool(item.css_first("a")) for item in items)
+        if _inside(listing, {"nav", "header", "footer"}) or linked > len(items) // 2:
+            continue
+        names = list(_item_names(listing))
+        if 2 <= len(names) <= 15 and all(len(n) <= 60 for n in names):
+            return names
+    return []
 
 
 def _item_names(node: LexborNode) -> Iterator[str]:

@@ -91,7 +91,7 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     ),
     "Cafe & Bakery": (
         "bakery", "bakehouse", "bread", "pastr", "cake", "croissant", "cafe", "coffee",
-        "espresso", "latte", "boulangerie", "patisserie", "viennoiserie", "pain", "panaderia",
+        "espresso", "latte", "boulangerie", "patisserie", "viennoiserie", "panaderia",
         "pasteleria", "backerei", "konditorei", "sourdough", "baguette", "cupcake", "donut",
     ),
     "Dental Clinic": (
@@ -100,12 +100,13 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
         "zahn", "dentaire", "odontolog", "periodont", "endodont",
     ),
     "Medical Clinic": (
-        "clinic", "physician", "doctor", "medical", "urgent care", "pediatric", "family medicine",
-        "medico", "arzt", "medecin", "patient",
+        "medical clinic", "walk-in clinic", "physician", "doctor", "medical", "urgent care",
+        "pediatric", "family medicine", "physio", "chiropract", "medico", "arzt", "medecin",
+        "patient",
     ),
     "Beauty Salon": (
         "salon", "hair", "haircut", "stylist", "balayage", "blowout", "nail", "manicure",
-        "pedicure", "spa", "facial", "massage", "lash", "brow", "wax", "beauty", "barber",
+        "pedicure", "spa", "facial", "massage", "lash", "brow", "wax", "waxing", "beauty", "barber",
         "peluqueria", "friseur", "coiffure", "coiffeur", "esthetique", "makeup", "skin care",
     ),
     "Law Firm": (
@@ -114,9 +115,9 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
         "kanzlei", "avocat", "juridique", "paralegal", "court", "visa", "custody",
     ),
     "Auto Repair": (
-        "auto", "car", "vehicle", "brake", "muffler", "transmission", "oil change", "tire",
-        "tyre", "mechanic", "engine", "diagnostic", "alignment", "exhaust", "taller", "werkstatt",
-        "kfz", "reifen", "bremse", "garage", "olwechsel", "inspektion", "hauptuntersuchung",
+        "auto", "automotive", "car", "vehicle", "brake", "muffler", "transmission", "oil change",
+        "tire", "tyre", "mechanic", "engine", "diagnostic", "alignment", "exhaust", "taller",
+        "werkstatt", "kfz", "reifen", "bremse", "garage", "olwechsel", "inspektion", "hauptuntersuchung",
         "garagiste", "vidange", "pneu",
     ),
     "Fitness": (
@@ -139,6 +140,7 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     "Veterinary": (
         "vet", "veterinar", "animal hospital", "animal clinic", "pet", "dog", "cat", "canine",
         "feline", "spay", "neuter", "tierarzt", "veterinario", "veterinaire", "puppy", "kitten",
+        "animal", "equine", "horse",
     ),
     "Accounting": (
         "accountant", "accounting", "bookkeeping", "tax", "cpa", "payroll", "audit",
@@ -148,10 +150,16 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     "Retail": ("shop", "store", "boutique", "gift", "apparel"),
 }
 # fmt: on
-_PATTERNS = {
-    industry: re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")")
-    for industry, words in _KEYWORDS.items()
-}
+
+
+def _keyword_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Long keywords match word beginnings ("plumb" → "plumbing"); short ones only whole
+    words and plurals, or "car" would match "care" and "pet" "petitions"."""
+    forms = [re.escape(w) + (r"(?:e?s)?\b" if len(w) <= 4 else "") for w in words]
+    return re.compile(r"\b(?:" + "|".join(forms) + ")")
+
+
+_PATTERNS = {industry: _keyword_pattern(words) for industry, words in _KEYWORDS.items()}
 # How much a keyword counts, by where it was found: a name says more than an FAQ.
 _FIELD_WEIGHTS = {
     "business_name": 3.0,

@@ -1,0 +1,121 @@
+"""How well the simulator's extractor reads the sample business sites.
+
+Every catalog site is extracted and compared, field by field, with the hand-written truth in
+``catalog.json`` using :func:`answer_matches`. ``pytest -s`` prints the table. The floors below
+are what the extractor achieves today, kept just under it so a regression fails loudly.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+
+import phonenumbers
+import pytest
+
+from newo_nb.simulator._catalog import SampleSite, answer_matches, load_catalog, site_html
+from newo_nb.simulator._extract import QUESTIONS, Fact, extract_facts
+from newo_nb.simulator._industry import INDUSTRIES, classify_industry
+
+# question → lowest acceptable share of sites whose stated value the extractor gets right
+FLOORS = {
+    "business_website_title": 1.0,
+    "business_language": 1.0,
+    "business_name": 0.95,
+    "business_description": 0.9,
+    "business_phone": 0.95,
+    "business_email": 0.9,
+    "business_address": 0.9,
+    "business_working_hours": 0.9,
+    "business_services": 0.85,
+    "business_faq": 0.85,
+    "business_social_links": 0.9,
+    "business_price_range": 0.9,
+}
+OVERALL_FLOOR = 0.9
+INDUSTRY_FLOOR = 0.95
+
+
+def _facts(site: SampleSite) -> dict[str, str]:
+    facts: list[Fact] = extract_facts(site_html(site.slug), f"https://{site.slug}.example.com/")
+    return {fact.question: fact.answer for fact in facts}
+
+
+def _results() -> Iterator[tuple[SampleSite, str, bool]]:
+    for site in load_catalog():
+        answers = _facts(site)
+        for question, expected in site.truth.items():
+            yield site, question, answer_matches(question, expected, answers.get(question, ""))
+
+
+@pytest.fixture(scope="module")
+def accuracy() -> dict[str, tuple[int, int]]:
+    """question → (right, stated), plus "overall"; printed as a table."""
+    right: Counter[str] = Counter()
+    stated: Counter[str] = Counter()
+    misses: defaultdict[str, list[str]] = defaultdict(list)
+    for site, question, ok in _results():
+        stated[question] += 1
+        right[question] += ok
+        if not ok:
+            misses[question].append(site.slug)
+    table = {q: (right[q], stated[q]) for q in QUESTIONS if stated[q]}
+    table["overall"] = (sum(right.values()), sum(stated.values()))
+    _print_table(table, misses)
+    return table
+
+
+def _print_table(table: dict[str, tuple[int, int]], misses: dict[str, list[str]]) -> None:
+    print(f"\n{'field':26} {'right':>5} {'of':>4} {'accuracy':>9}  missed")
+    for question, (ok, total) in table.items():
+        missed = ", ".join(misses.get(question, []))
+        print(f"{question:26} {ok:5d} {total:4d} {ok / total:9.2f}  {missed}")
+
+
+def test_catalog_is_broad() -> None:
+    sites = load_catalog()
+    assert len(sites) >= 30
+    assert len({site.industry for site in sites}) >= 8
+    assert all(site.industry in INDUSTRIES for site in sites)
+    languages = {site.truth.get("business_language") for site in sites}
+    assert len(languages - {"English"}) >= 2
+    assert len({site.slug for site in sites}) == len(sites)
+
+
+@pytest.mark.parametrize("site", load_catalog(), ids=lambda site: site.slug)
+def test_customer_phone_is_valid_for_its_country(site: SampleSite) -> None:
+    customer = site.customer
+    number = phonenumbers.parse(customer["phone_number"], customer["country_code"])
+    assert phonenumbers.is_valid_number(number)
+    assert phonenumbers.region_code_for_number(number) == customer["country_code"]
+    assert customer["email"].endswith(".example.com")
+
+
+@pytest.mark.parametrize("question", list(FLOORS))
+def test_field_accuracy(accuracy: dict[str, tuple[int, int]], question: str) -> None:
+    ok, total = accuracy[question]
+    assert ok / total >= FLOORS[question], f"{question}: {ok}/{total}"
+
+
+def test_overall_accuracy(accuracy: dict[str, tuple[int, int]]) -> None:
+    ok, total = accuracy["overall"]
+    assert ok / total >= OVERALL_FLOOR
+
+
+def test_industry_classification() -> None:
+    sites = load_catalog()
+    wrong = []
+    for site in sites:
+        facts = extract_facts(site_html(site.slug), f"https://{site.slug}.example.com/")
+        industry = classify_industry(facts)
+        if industry != site.industry:
+            wrong.append(f"{site.slug}: {industry} (expected {site.industry})")
+    share = 1 - len(wrong) / len(sites)
+    print(f"\nindustry classification: {share:.2f}", *wrong, sep="\n  ")
+    assert share >= INDUSTRY_FLOOR, wrong
+
+
+def test_industry_mix_is_printed() -> None:
+    mix = Counter(site.industry for site in load_catalog())
+    print("\nindustry mix:", ", ".join(f"{name} {count}" for name, count in mix.most_common()))
+    assert sum(mix.values()) == len(load_catalog())
