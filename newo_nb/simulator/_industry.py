@@ -117,8 +117,8 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     "Auto Repair": (
         "auto", "automotive", "car", "vehicle", "brake", "muffler", "transmission", "oil change",
         "tire", "tyre", "mechanic", "engine", "diagnostic", "alignment", "exhaust", "taller",
-        "werkstatt", "kfz", "reifen", "bremse", "garage", "olwechsel", "inspektion", "hauptuntersuchung",
-        "garagiste", "vidange", "pneu",
+        "werkstatt", "kfz", "reifen", "bremse", "garage", "olwechsel", "inspektion",
+        "hauptuntersuchung", "garagiste", "vidange", "pneu",
     ),
     "Fitness": (
         "fitness", "gym", "crossfit", "yoga", "pilates", "personal train", "trainer", "workout",
