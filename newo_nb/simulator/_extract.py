@@ -540,15 +540,23 @@ def _tel_link_text(page: _Page, href: str) -> str:
     return unquote(href)[4:].strip()
 
 
+# Where to look for a number written without its country code, after the page's own region.
+_LIKELY_REGIONS = ("US", "GB", "CA", "AU", "DE", "FR", "ES", "IT", "NL", "IE", "NZ")
+
+
 def _phone_in_text(page: _Page) -> str:
     import phonenumbers  # deferred: its metadata is large
 
     text = "\n".join(_lines(page.body))
-    # VALID, not POSSIBLE: "7.30 – 17.00" in an hours table is a possible number too.
-    matcher = phonenumbers.PhoneNumberMatcher(
-        text, _region(page), leniency=phonenumbers.Leniency.VALID
-    )
-    return next((match.raw_string for match in matcher), "")
+    for region in dict.fromkeys((_region(page), *_LIKELY_REGIONS)):
+        # VALID, not POSSIBLE: "7.30 – 17.00" in an hours table is a possible number too.
+        matcher = phonenumbers.PhoneNumberMatcher(
+            text, region, leniency=phonenumbers.Leniency.VALID
+        )
+        found = next((match.raw_string for match in matcher), "")
+        if found:
+            return found
+    return ""
 
 
 def _region(page: _Page) -> str:
@@ -659,15 +667,25 @@ def _is_contact_detail(line: str) -> bool:
     return bool(labelled or _EMAIL.search(line) or _looks_like_phone(line) or parse_hours(line))
 
 
-# "<number> <street>, <city>, <region> <postcode>" ending in a US/CA/UK/AU postcode.
+# "[Unit 2,] <number> <street>, <city>, <region> <postcode>", ending in a US/CA/UK/AU postcode.
 _POSTCODE = (
     r"(?:[A-Z]{2}\s+\d{5}(?:-\d{4})?"  # US: TX 78704
-    r"|[A-Z]{2}\s+[A-Z]\d[A-Z]\s?\d[A-Z]\d"  # CA: ON M4M 1K7
+    r"|(?:[A-Z]{2}\s+|\([^)\n]{2,20}\)\s*)?[A-Z]\d[A-Z]\s?\d[A-Z]\d"  # CA: (Québec) H2J 1J5
     r"|(?:NSW|VIC|QLD|WA|SA|TAS|ACT|NT)\s+\d{4}"  # AU: VIC 3065
     r"|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})"  # UK: BS8 4BU
 )
+_UNIT = r"(?i:(?:shop|unit|suite|ste|apt|level|floor)\s*\d+[A-Za-z]?,?\s+)?"
+_PO_BOX = r"(?i:p\.?\s?o\.?\s*box)\s+\d+"
 _STREET_ADDRESS = re.compile(
-    r"\b\d{1,6}[A-Za-z]?\s+[A-Za-z0-9][^@\n]{2,120}?[,\s]\s*" + _POSTCODE + r"\b"
+    rf"\b(?:{_PO_BOX}|{_UNIT}\d{{1,6}}[A-Za-z]?),?\s+[A-Za-z0-9][^@\n]{{2,120}}?[,\s]\s*"
+    + _POSTCODE
+    + r"\b"
+)
+# Continental Europe: "<street> <number>, <5-digit postcode> <city>", the number either side.
+_LETTER = r"[^\W\d_]"
+_EUROPEAN_ADDRESS = re.compile(
+    rf"(?:{_LETTER}[^\n@,]*?,?\s\d{{1,4}}[a-z]?|\d{{1,4}}[a-z]?,?\s{_LETTER}[^\n@,]*?)"
+    rf"\s*,\s*\d{{5}}\s+{_LETTER}[\w-]*(?:\s{_LETTER}[\w-]*)?"
 )
 
 
@@ -679,7 +697,7 @@ def _address_in_text(lines: list[str]) -> str:
     """
     pairs = [f"{first}, {second}" for first, second in itertools.pairwise(lines)]
     for text in [*lines, *pairs]:  # whole lines first: a pair may start in the line before
-        found = _STREET_ADDRESS.search(text)
+        found = _STREET_ADDRESS.search(text) or _EUROPEAN_ADDRESS.search(text)
         if found:
             return found.group(0)
     return ""
@@ -798,7 +816,7 @@ _HOURS_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\buhr\b"), " "),
 )
 _HOURS_TOKEN = re.compile(
-    r"(?P<time>(?<![\d/])\d{1,2}(?:[:.h]\d{2}|h)?(?:\s*[ap]\.?\s?m\b\.?)?(?![\d/]))"
+    r"(?P<time>(?<![\d/])\d{1,2}(?:[:.h]\d{2}|\s?h(?:\s?\d{2})?\b)?(?:\s*[ap]\.?\s?m\b\.?)?(?![\d/]))"
     r"|(?P<word>[a-z]+)|(?P<mark>[-,&+/;\n|])"
 )
 
@@ -851,29 +869,40 @@ class _HoursReader:
     pending: list[int] = field(default_factory=list)
     given: bool = False  # whether the pending days already got their hours
     orphan: tuple[str, str] | None = None  # hours read before any day
+    time_first: bool = False  # the text writes hours before days: "11AM-10PM Sun-Thu, ..."
+    last: tuple[str, str] | None = None  # the hours given last
 
     def days(self, days: list[int]) -> None:
+        if self.given and self.time_first and self.last:  # "11AM-11PM Fri & Sat": more days
+            self.pending = days
+            self._give(self.last)
+            return
         if self.given:
             self.pending, self.given = [], False
         self.pending += days
         if self.orphan:
-            self.hours(self.orphan)
-            self.orphan = None
+            self._give(self.orphan)
+            self.orphan, self.time_first = None, True
 
     def hours(self, span: tuple[str, str] | None) -> None:
-        if not self.pending:
+        if self.given and self.time_first:  # in time-first text, new hours start a new group
+            self.pending, self.given = [], False
+        if self.pending:
+            self._give(span)
+        else:
             self.orphan = span
-            return
+
+    def _give(self, span: tuple[str, str] | None) -> None:
         for day in self.pending:
             spans = self.schedule.setdefault(day, [])
             if span and span not in spans:
                 spans.append(span)
-        self.given = True
+        self.given, self.last = True, span
 
     def hard_break(self) -> None:
         """A new line or ";" ends a group that got its hours: "Mon 9-5; 10-2 Sat"."""
         if self.given:
-            self.pending, self.given = [], False
+            self.pending, self.given, self.time_first = [], False, False
 
 
 def _days_at(tokens: list[str], i: int) -> tuple[list[int], int]:
@@ -1006,8 +1035,8 @@ def _offer_names(value: Any) -> Iterator[str]:
 
 
 _SERVICE_HEADINGS = re.compile(
-    r"\b(services?|what we (do|offer)|how we can help|treatments|practice areas|areas of practice|"
-    r"we speciali[sz]e|"
+    r"\b(services?|(what )?we (also )?(do|offer)|how we can help|treatments|practice areas|"
+    r"areas of practice|we speciali[sz]e|"
     r"specialt(y|ies)|specialities|classes|programs|programmes|leistungen|unsere leistungen|"
     r"servicios|especialidades|tratamientos|prestations|nos services|nos specialites|"
     r"nos produits)\b"
@@ -1020,12 +1049,13 @@ def _visible_services(page: _Page) -> str:
         names = [name for node in section for name in _item_names(node)]
         if len(names) >= 2:
             return _join(names)
-    return _join(_first_content_list(page))
+    return _join(_first_content_list(page) or _card_titles(page))
 
 
 def _first_content_list(page: _Page) -> list[str]:
     """Small businesses often list what they do under a heading of their own words ("Jobs I
     do every week"); the first short list outside navigation is most often that."""
+    lists: list[tuple[list[str], bool]] = []
     for listing in page.tree.css("ul, ol"):
         items = listing.css("li")
         linked = sum(bool(item.css_first("a")) for item in items)
@@ -1033,13 +1063,31 @@ def _first_content_list(page: _Page) -> list[str]:
             continue
         names = list(_item_names(listing))
         if 2 <= len(names) <= 15 and all(len(n) <= 60 for n in names):
-            return names
+            lists.append((names, _priced(listing)))
+    # a priced list is more often a menu than the services; take it only if it is all there is
+    return next((names for names, priced in lists if not priced), lists[0][0] if lists else [])
+
+
+def _card_titles(page: _Page) -> list[str]:
+    """Titles of a row of cards, each with one small heading: "Residential | Commercial"."""
+    for row in page.tree.css("div, section"):
+        cards = [child for child in row.iter() if child.is_element_node]
+        headings = [card.css("h3, h4") for card in cards]
+        if len(cards) >= 3 and all(len(found) == 1 for found in headings):
+            titles = [_text(found[0]) for found in headings]
+            if all(0 < len(t) <= 60 and not t.endswith("?") for t in titles):
+                return titles
     return []
+
+
+def _priced(listing: LexborNode) -> bool:
+    items = [_text(item) for item in listing.css("li")]
+    return sum(bool(re.search(r"[$€£]\s?\d|\d\s?[$€£]", item)) for item in items) > len(items) // 2
 
 
 def _item_names(node: LexborNode) -> Iterator[str]:
     """Names of the items listed in a section: list items, or the card titles."""
-    items = node.css("li") or node.css("h3, h4, dt")
+    items = node.css("li") or node.css("tr > td:first-child") or node.css("h3, h4, dt")
     if not items and node.tag in {"li", "h3", "h4"}:
         items = [node]
     for item in items:
@@ -1108,18 +1156,9 @@ def _question_heading_pairs(section: list[LexborNode]) -> list[tuple[str, str]]:
     return pairs
 
 
-_SOCIAL_HOSTS = (
-    "facebook.com",
-    "instagram.com",
-    "twitter.com",
-    "x.com",
-    "linkedin.com",
-    "youtube.com",
-    "tiktok.com",
-    "yelp.com",
-    "pinterest.com",
-    "threads.net",
-)
+_SOCIAL_HOSTS = ("facebook.com", "instagram.com", "twitter.com", "x.com", "linkedin.com",
+                 "youtube.com", "tiktok.com", "yelp.com", "pinterest.com", "threads.net",
+                 "nextdoor.com", "tripadvisor.com", "houzz.com", "bsky.app")  # fmt: skip
 
 
 def _social_links(page: _Page) -> str:

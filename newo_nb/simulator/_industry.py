@@ -136,6 +136,9 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
         "air condition", "furnace", "electric", "wiring", "panel upgrade", "handyman",
         "home repair", "roofing", "contractor", "remodel", "fontanero", "klempner", "sanitar",
         "heizung", "elektriker", "plombier", "chauffagiste", "electricien", "drywall", "gutter",
+        "landscap", "lawn", "yard", "gardening", "tree service", "pest control", "locksmith",
+        "house cleaning", "maid service", "pool service", "fencing", "garage door", "painting",
+        "pressure washing", "window cleaning",
     ),
     "Veterinary": (
         "vet", "veterinar", "animal hospital", "animal clinic", "pet", "dog", "cat", "canine",
@@ -146,7 +149,10 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
         "accountant", "accounting", "bookkeeping", "tax", "cpa", "payroll", "audit",
         "steuerberater", "comptable", "contable",
     ),
-    "Hotel": ("hotel", "motel", "lodging", "bed and breakfast", "resort", "hostel", "guest room"),
+    "Hotel": (
+        "hotel", "motel", "lodging", "bed and breakfast", "b&b", "guesthouse", "guest house",
+        "resort", "hostel", "guest room", "rooms", "check-in", "suites",
+    ),
     "Retail": ("shop", "store", "boutique", "gift", "apparel"),
 }
 # fmt: on
