@@ -14,7 +14,7 @@ import phonenumbers
 import pytest
 
 from newo_nb.simulator._catalog import SampleSite, answer_matches, load_catalog, site_html
-from newo_nb.simulator._extract import QUESTIONS, Fact, extract_facts
+from newo_nb.simulator._extract import QUESTIONS, ExtractionError, Fact, extract_facts
 from newo_nb.simulator._industry import INDUSTRIES, classify_industry
 
 # question → lowest acceptable share of sites whose stated value the extractor gets right
@@ -119,3 +119,63 @@ def test_industry_mix_is_printed() -> None:
     mix = Counter(site.industry for site in load_catalog())
     print("\nindustry mix:", ", ".join(f"{name} {count}" for name, count in mix.most_common()))
     assert sum(mix.values()) == len(load_catalog())
+
+
+# -- the comparison and the loader -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "answer", "same"),
+    [
+        ("business_phone", "(512) 555-0134", "+1 512-555-0134", True),
+        ("business_phone", "089 4120 5533", "+49 89 4120 5533", True),
+        ("business_phone", "(512) 555-0134", "(512) 555-0135", False),
+        ("business_email", "Info@Shop.example.com", "info@shop.example.com", True),
+        ("business_working_hours", "Mo-Fr 09:00-18:00", "Mon–Fri 9am-6pm", True),
+        ("business_working_hours", "Mo-Su 00:00-24:00", "Mo-Su 00:00-23:59", True),
+        ("business_working_hours", "Mo-Fr 09:00-18:00", "Mo-Fr 09:00-17:00", False),
+        ("business_language", "Spanish", "Spanish (es-ES)", True),
+        ("business_language", "English", "German (de)", False),
+        ("business_name", "The Nail Lounge", "The Nail Lounge Miami", True),
+        ("business_name", "Smokehouse 33", "Low & slow since '03", False),
+        ("business_address", "1408 South Congress Avenue, Austin",
+         "1408 S Congress Ave, Austin, TX", True),
+        ("business_services", "Cuts; Color; Styling", "Cuts; Color (from $90); Styling", True),
+        ("business_services", "Cuts; Color; Styling", "Cuts", False),
+        ("business_services", "Cuts", "Cuts; Menu; Home; About; Blog", False),
+        ("business_faq", "Is parking free? | Do you cater?", "Is parking free? Yes. | Do you "
+         "cater? No.", True),
+        ("business_social_links", "https://www.facebook.com/x/", "http://facebook.com/x", True),
+        ("business_price_range", "$$", "$$$", False),
+        ("business_name", "Anything", "", False),
+    ],
+)  # fmt: skip
+def test_answer_matches(question: str, expected: str, answer: str, same: bool) -> None:
+    assert answer_matches(question, expected, answer) is same
+
+
+def test_site_html_serves_samples_and_unusable_pages() -> None:
+    assert "Bella Notte" in site_html("bella-notte-trattoria")
+    assert "nginx" in site_html("_empty")
+
+
+@pytest.mark.parametrize("slug", ["../_extract.py", "bella-notte-trattoria/../x", "UPPER", ""])
+def test_site_html_refuses_paths(slug: str) -> None:
+    with pytest.raises(ValueError, match="not a sample site slug"):
+        site_html(slug)
+
+
+def test_site_html_reports_unknown_slugs() -> None:
+    with pytest.raises(FileNotFoundError):
+        site_html("no-such-business")
+
+
+@pytest.mark.parametrize("slug", ["_empty", "_spa-shell"])
+def test_unusable_pages_raise(slug: str) -> None:
+    with pytest.raises(ExtractionError, match="says nothing about a business"):
+        extract_facts(site_html(slug), f"https://{slug}.example.com/")
+
+
+def test_sample_pages_are_small() -> None:
+    for site in load_catalog():
+        assert 1_000 <= len(site_html(site.slug).encode()) <= 6_500, site.slug

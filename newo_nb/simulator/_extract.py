@@ -536,7 +536,7 @@ def _tel_link_text(page: _Page, href: str) -> str:
         if (link.attributes.get("href") or "") == href:
             shown = _text(link)
             if len(re.sub(r"\D", "", shown)) >= 7:
-                return re.sub(r"^\D+", "", shown)  # "Call (303) 555-0112" → the number
+                return re.sub(r"^[^\d(+]+", "", shown)  # "Call (303) 555-0112" → the number
     return unquote(href)[4:].strip()
 
 

@@ -1,0 +1,380 @@
+"""The simulator's page reader and industry classifier, on small inline pages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from newo_nb.simulator._extract import (
+    MAX_ANSWER_CHARS,
+    QUESTIONS,
+    ExtractionError,
+    Fact,
+    extract_facts,
+    format_hours,
+    parse_hours,
+)
+from newo_nb.simulator._industry import INDUSTRIES, agent_persona, classify_industry
+
+URL = "https://shop.example.com/"
+
+
+def answers(html: str) -> dict[str, str]:
+    return {fact.question: fact.answer for fact in extract_facts(html, URL)}
+
+
+def page(head: str = "", body: str = "", lang: str = "en") -> str:
+    return f'<!DOCTYPE html><html lang="{lang}"><head>{head}</head><body>{body}</body></html>'
+
+
+def jsonld(data: object) -> str:
+    # "<\/" as sites write it, so a "</script>" inside a value does not end the block
+    text = json.dumps(data).replace("</", "<\\/")
+    return f'<script type="application/ld+json">{text}</script>'
+
+
+DENTIST = {
+    "@context": "https://schema.org",
+    "@type": "Dentist",
+    "name": "Bright Smile Dental",
+    "description": "Family dentistry in Denver.",
+    "telephone": "(303) 555-0112",
+    "email": "mailto:desk@brightsmile.example.com",
+    "priceRange": "$$",
+    "address": {
+        "@type": "PostalAddress",
+        "streetAddress": "3210 Tejon St",
+        "addressLocality": "Denver",
+        "addressRegion": "CO",
+        "postalCode": "80211",
+    },
+    "openingHoursSpecification": [
+        {"dayOfWeek": ["Monday", "Tuesday", "Wednesday"], "opens": "08:00:00", "closes": "17:00"},
+        {"dayOfWeek": "https://schema.org/Friday", "opens": "08:00", "closes": "14:00"},
+        {"dayOfWeek": "Sunday", "opens": "00:00", "closes": "00:00"},  # schema.org for "closed"
+    ],
+    "hasOfferCatalog": {
+        "@type": "OfferCatalog",
+        "itemListElement": [
+            {"@type": "Offer", "itemOffered": {"@type": "Service", "name": "Cleanings"}},
+            {"@type": "Offer", "itemOffered": {"@type": "Service", "name": "Implants"}},
+        ],
+    },
+    "sameAs": ["https://www.facebook.com/brightsmile"],
+}
+
+
+# -- structured data ---------------------------------------------------------------------------
+
+
+def test_jsonld_business_is_read_in_question_order() -> None:
+    facts = extract_facts(page(f"<title>Bright Smile | Denver</title>{jsonld(DENTIST)}"), URL)
+    got = {f.question: f.answer for f in facts}
+    assert got["business_name"] == "Bright Smile Dental"
+    assert got["business_phone"] == "(303) 555-0112"
+    assert got["business_email"] == "desk@brightsmile.example.com"
+    assert got["business_address"] == "3210 Tejon St, Denver, CO 80211"
+    assert got["business_working_hours"] == "Mo-We 08:00-17:00; Fr 08:00-14:00"
+    assert got["business_services"] == "Cleanings; Implants"
+    assert got["business_social_links"] == "https://www.facebook.com/brightsmile"
+    assert got["business_price_range"] == "$$"
+    assert got["business_industry_hints"] == "Dentist"
+    assert [f.question for f in facts] == [q for q in QUESTIONS if q in got]
+
+
+def test_stages_follow_the_question() -> None:
+    facts = extract_facts(page(f"<title>Bright Smile</title>{jsonld(DENTIST)}"), URL)
+    stages = {f.question: f.stage for f in facts}
+    assert stages["business_website_title"] == stages["business_language"] == "preprocessing"
+    assert stages["business_name"] == "stage"
+    assert stages["business_industry_hints"] == "postprocessing"
+    assert all(isinstance(f, Fact) for f in facts)
+
+
+def test_business_is_found_in_a_graph_beside_the_website() -> None:
+    graph = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {"@type": "WebSite", "name": "Parkside site", "url": URL},
+            {"@type": ["Dentist", "MedicalBusiness"], "name": "Parkside Orthodontics",
+             "telephone": "773-555-0160", "openingHours": ["Mo-Th 08:30-17:30", "Sa 08:00-13:00"]},
+        ],
+    }  # fmt: skip
+    got = answers(page(jsonld(graph)))
+    assert got["business_name"] == "Parkside Orthodontics"
+    assert got["business_working_hours"] == "Mo-Th 08:30-17:30; Sa 08:00-13:00"
+    assert got["business_industry_hints"] == "Dentist, MedicalBusiness"
+
+
+def test_faq_page_is_read_from_jsonld() -> None:
+    faq = {
+        "@context": "https://schema.org",
+        "@type": "FAQPage",
+        "mainEntity": [
+            {"@type": "Question", "name": "Do you see kids?",
+             "acceptedAnswer": {"@type": "Answer", "text": "Yes, from their <b>first</b> tooth."}},
+            {"@type": "Question", "name": "Is parking free",
+             "acceptedAnswer": {"@type": "Answer", "text": "Yes."}},
+        ],
+    }  # fmt: skip
+    got = answers(page(f"<title>Clinic</title>{jsonld(faq)}"))
+    assert (
+        got["business_faq"]
+        == "Do you see kids? Yes, from their first tooth. | Is parking free? Yes."
+    )
+
+
+def test_microdata_business() -> None:
+    body = """
+    <div itemscope itemtype="https://schema.org/AutoRepair">
+      <h1 itemprop="name">Precision Auto Care</h1>
+      <div itemprop="address" itemscope itemtype="https://schema.org/PostalAddress">
+        <span itemprop="streetAddress">4420 N 7th Ave</span>,
+        <span itemprop="addressLocality">Phoenix</span>,
+        <span itemprop="addressRegion">AZ</span> <span itemprop="postalCode">85013</span>
+      </div>
+      <a href="tel:+16025550176" itemprop="telephone">(602) 555-0176</a>
+      <time itemprop="openingHours" datetime="Mo-Fr 07:00-18:00">Weekdays 7-6</time>
+    </div>"""
+    got = answers(page(body=body))
+    assert got["business_name"] == "Precision Auto Care"
+    assert got["business_address"] == "4420 N 7th Ave, Phoenix, AZ 85013"
+    assert got["business_phone"] == "(602) 555-0176"  # the link's text, not "tel:+1602…"
+    assert got["business_working_hours"] == "Mo-Fr 07:00-18:00"
+    assert got["business_industry_hints"] == "AutoRepair"
+
+
+def test_opengraph_only_page() -> None:
+    head = """
+      <meta property="og:site_name" content="Handy Hank Home Repair">
+      <meta property="og:title" content="Handy Hank — Omaha handyman">
+      <meta property="og:description" content="Drywall, doors and decks. Licensed &amp; insured.">
+      <meta property="og:locale" content="en_US">"""
+    got = answers(f"<html><head>{head}</head><body><p>Hi</p></body></html>")
+    assert got["business_name"] == "Handy Hank Home Repair"
+    assert got["business_website_title"] == "Handy Hank — Omaha handyman"
+    assert got["business_description"] == "Drywall, doors and decks. Licensed & insured."
+    assert got["business_language"] == "English (en-US)"
+
+
+# -- plain HTML --------------------------------------------------------------------------------
+
+PLAIN = """
+<header><div class="brand">Smokehouse 33</div></header>
+<h1>Low &amp; slow since '03</h1>
+<p>We smoke brisket and ribs over hickory for fourteen hours every night in the West Bottoms.</p>
+<h2>Services</h2>
+<ul><li>Catering — from $200</li><li><strong>Takeout</strong> call ahead</li><li>Events</li></ul>
+<h2>Hours</h2>
+<table><tr><td>Tues thru Sat</td><td>11 to 9</td></tr><tr><td>Sun</td><td>noon to 6</td></tr>
+<tr><td>Monday</td><td>Closed</td></tr></table>
+<h2>FAQ</h2>
+<details><summary>Do you cater weddings?</summary><p>Yes, up to 300 guests.</p></details>
+<dl><dt>Ignored?</dt><dd>Only the first FAQ source is read.</dd></dl>
+<address>1333 W 12th St<br>Kansas City, MO 64101<br>
+Phone: <a href="tel:8165550193">816.555.0193</a></address>
+<p>Write to <a href="mailto:pit@smokehouse.example.com?subject=Hi">us</a></p>
+<footer><a href="https://www.facebook.com/smokehouse33/">Facebook</a>
+<a href="https://example.com/about">About</a><p>© 2024 Smokehouse 33 BBQ LLC</p></footer>
+"""
+
+
+def test_plain_html_page() -> None:
+    got = answers(page("<title>Smokehouse 33 | Kansas City BBQ</title>", PLAIN))
+    assert got["business_name"] == "Smokehouse 33"
+    assert got["business_description"].startswith("We smoke brisket")
+    assert got["business_phone"] == "816.555.0193"
+    assert got["business_email"] == "pit@smokehouse.example.com"
+    assert got["business_address"] == "1333 W 12th St, Kansas City, MO 64101"
+    assert got["business_working_hours"] == "Tu-Sa 11:00-21:00; Su 12:00-18:00"
+    assert got["business_services"] == "Catering; Takeout; Events"
+    assert got["business_faq"] == "Do you cater weddings? Yes, up to 300 guests."
+    assert got["business_social_links"] == "https://www.facebook.com/smokehouse33"
+    assert "business_industry_hints" not in got  # no schema.org type to hint with
+
+
+def test_missing_fields_are_absent() -> None:
+    got = answers(page("<title>Quiet Corner Books</title>", "<p>Books.</p>"))
+    assert set(got) == {"business_website_title", "business_language", "business_name"}
+
+
+def test_name_prefers_the_title_part_the_page_confirms() -> None:
+    title = "<title>Plumber in Sacramento | Rapid Rooter Plumbing</title>"
+    footer = "<footer><p>© 2025 Rapid Rooter Plumbing. All rights reserved.</p></footer>"
+    assert answers(page(title, footer))["business_name"] == "Rapid Rooter Plumbing"
+
+
+def test_phone_is_found_in_text_for_the_pages_country() -> None:
+    body = "<p>Öffnungszeiten Mo–Fr 8:00–18:00 Uhr</p><p>Telefon 089 4120 5533</p>"
+    got = answers(page("<title>Werkstatt</title>", body, lang="de"))
+    assert got["business_phone"] == "089 4120 5533"
+    assert got["business_working_hours"] == "Mo-Fr 08:00-18:00"
+    assert got["business_language"] == "German (de)"
+
+
+def test_language_is_guessed_when_the_page_does_not_say() -> None:
+    body = (
+        "<p>Somos un restaurante familiar con la mejor comida del barrio y los postres de la "
+        "abuela para todos los vecinos y las familias del centro.</p>"
+    )
+    got = answers(f"<html><head><title>Casa Lola</title></head><body>{body}</body></html>")
+    assert got["business_language"] == "Spanish (es)"
+
+
+# -- robustness --------------------------------------------------------------------------------
+
+
+def test_broken_jsonld_does_not_hide_the_rest_of_the_page() -> None:
+    broken = '<script type="application/ld+json">{"@type": "Restaurant", name: oops</script>'
+    good = jsonld({"@context": "https://schema.org", "@type": "Bakery", "name": "Sunrise"})
+    got = answers(page(f"<title>Sunrise Bakehouse</title>{broken}{good}"))
+    assert got["business_name"] == "Sunrise"
+    assert got["business_industry_hints"] == "Bakery"
+
+
+def test_broken_markup_does_not_crash() -> None:
+    html = "<html><head><title>Joe's <b>Diner</title><body><div itemscope itemtype=><p>hi"
+    assert answers(html)["business_website_title"] == "Joe's Diner"
+
+
+def test_html_and_script_in_values_come_out_as_plain_text() -> None:
+    shop = {
+        "@context": "https://schema.org",
+        "@type": "Restaurant",
+        "name": "<b>Joe's</b>&nbsp;Pizza<script>alert('x')</script>",
+        "description": "Best <i>pizza</i> &amp; subs\n\n   in town<style>p{}</style>",
+        "telephone": ["", "<span>(512) 555-0100</span>"],
+    }
+    got = answers(page(jsonld(shop)))
+    assert got["business_name"] == "Joe's Pizza"
+    assert got["business_description"] == "Best pizza & subs in town"
+    assert got["business_phone"] == "(512) 555-0100"
+    assert not any("<" in answer or "alert" in answer for answer in got.values())
+
+
+def test_answers_are_bounded() -> None:
+    shop = {"@type": "Store", "name": "Big", "description": "word " * 2000}
+    got = answers(page(jsonld(shop)))
+    assert len(got["business_description"]) <= MAX_ANSWER_CHARS
+    assert got["business_description"].endswith("…")
+
+
+def test_empty_page_is_an_extraction_error() -> None:
+    with pytest.raises(ExtractionError) as caught:
+        extract_facts("<html><body><div id='root'></div></body></html>", URL)
+    assert str(caught.value) == (
+        "https://shop.example.com/ says nothing about a business: no title, schema.org data or "
+        "description was found. Check that `source` is the business's home page."
+    )
+
+
+def test_a_server_default_page_is_an_extraction_error() -> None:
+    nginx = (
+        "<html><head><title>Welcome to nginx!</title></head><body><h1>Welcome to nginx!</h1>"
+        "<p>If you see this page, the nginx web server is successfully installed and working. "
+        "Further configuration is required.</p></body></html>"
+    )
+    with pytest.raises(ExtractionError, match="says nothing about a business"):
+        extract_facts(nginx, URL)
+
+
+def test_empty_string_is_an_extraction_error() -> None:
+    with pytest.raises(ExtractionError):
+        extract_facts("", URL)
+
+
+# -- hours -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Mon–Fri 9am-6pm", "Mo-Fr 09:00-18:00"),
+        ("Tues thru Sat: 10 to 7", "Tu-Sa 10:00-19:00"),
+        ("Mo-Fr 09:00-18:00; Sa 10:00-14:00", "Mo-Fr 09:00-18:00; Sa 10:00-14:00"),
+        ("Open 7 days: 10am - 8pm", "Mo-Su 10:00-20:00"),
+        ("Open 24/7", "Mo-Su 00:00-24:00"),
+        ("Weekdays 6am–8:30pm\nWeekends 8am–6pm", "Mo-Fr 06:00-20:30; Sa-Su 08:00-18:00"),
+        ("Mon, Wed & Fri 9-5", "Mo 09:00-17:00; We 09:00-17:00; Fr 09:00-17:00"),
+        ("11AM-10PM Sun-Thu, 11AM-11PM Fri & Sat",
+         "Mo-Th 11:00-22:00; Fr-Sa 11:00-23:00; Su 11:00-22:00"),
+        ("Monday-Friday: 8:00 a.m. to 5:30 p.m.\nSaturday: 8:00 a.m. to noon",
+         "Mo-Fr 08:00-17:30; Sa 08:00-12:00"),
+        ("Martes a sábado: 13:00 – 16:30 y 20:00 – 24:00",
+         "Tu-Sa 13:00-16:30, 20:00-24:00"),
+        ("Du mardi au samedi : 7h00 – 19h30, dimanche : 7 h à 13 h",
+         "Tu-Sa 07:00-19:30; Su 07:00-13:00"),
+        ("Mo–Fr: 7:30–18:00 Uhr\nSa: 8:00–12:00 Uhr\nSo: Ruhetag",
+         "Mo-Fr 07:30-18:00; Sa 08:00-12:00"),
+        ("We are open by appointment", ""),
+        ("Do we need to book? Call 555-0100", ""),
+    ],
+)  # fmt: skip
+def test_hours_as_people_write_them(text: str, expected: str) -> None:
+    assert format_hours(parse_hours(text)) == expected
+
+
+def test_format_hours_groups_consecutive_days_only() -> None:
+    schedule = {0: [("09:00", "17:00")], 1: [("09:00", "17:00")], 3: [("09:00", "17:00")]}
+    assert format_hours(schedule) == "Mo-Tu 09:00-17:00; Th 09:00-17:00"
+
+
+# -- industry and persona ------------------------------------------------------------------------
+
+
+def facts(**answers: str) -> list[Fact]:
+    return [Fact(question, answer, "stage") for question, answer in answers.items()]
+
+
+def test_schema_type_decides_the_industry() -> None:
+    assert classify_industry(facts(business_industry_hints="Dentist, MedicalBusiness",
+                                   business_name="Smile Spa")) == "Dental Clinic"  # fmt: skip
+    assert classify_industry(facts(business_industry_hints="HVACBusiness")) == "Home Services"
+    assert classify_industry(facts(business_industry_hints="LegalService")) == "Law Firm"
+    assert classify_industry(facts(business_industry_hints="MedicalBusiness")) == "Medical Clinic"
+
+
+@pytest.mark.parametrize(
+    ("name", "services", "industry"),
+    [
+        ("Rapid Rooter Plumbing", "Drain cleaning; Water heaters", "Home Services"),
+        ("Smokehouse 33", "Catering; Takeout", "Restaurant"),
+        ("Kfz-Werkstatt Müller", "Reifenservice; Bremsen", "Auto Repair"),
+        ("Boulangerie du Marché", "Baguette; Croissants", "Cafe & Bakery"),
+        ("Clínica Dental Sonrisa", "Ortodoncia; Implantes dentales", "Dental Clinic"),
+        ("Country Lane Veterinary Clinic", "Small animal wellness", "Veterinary"),
+        ("Okafor Immigration Law", "Family-based petitions; Employment visas", "Law Firm"),
+        ("Pawsitive Care", "Vaccinations for dogs and cats", "Veterinary"),
+        ("Quiet Corner", "", "Local Business"),
+    ],
+)
+def test_keywords_decide_without_schema(name: str, services: str, industry: str) -> None:
+    assert classify_industry(facts(business_name=name, business_services=services)) == industry
+
+
+def test_every_classification_is_a_known_industry() -> None:
+    assert classify_industry([]) in INDUSTRIES
+
+
+def test_persona_fits_the_industry_and_is_stable() -> None:
+    assert agent_persona("Restaurant", "en", "a")[1] == "AI Host"
+    assert agent_persona("Dental Clinic", "en", "a")[1] == "AI Receptionist"
+    assert agent_persona("Law Firm", "en", "a")[1] == "AI Intake Specialist"
+    assert agent_persona("Real Estate", "en", "a")[1] == "AI Sales Rep"
+    assert agent_persona("Something New", "en", "a")[1] == "AI Assistant"
+    assert agent_persona("Fitness", "en", "seed-1") == agent_persona("Fitness", "en", "seed-1")
+    names = {agent_persona("Fitness", "en", f"seed-{i}")[0] for i in range(50)}
+    assert len(names) > 5  # the seed spreads names
+
+
+@pytest.mark.parametrize("language", ["es", "es-ES", "Spanish", "Spanish (es)"])
+def test_persona_name_is_in_the_sites_language(language: str) -> None:
+    spanish = {agent_persona("Restaurant", "es", f"s{i}")[0] for i in range(40)}
+    assert agent_persona("Restaurant", language, "s1")[0] in spanish
+    english = {agent_persona("Restaurant", "en", f"s{i}")[0] for i in range(40)}
+    assert not spanish & english
+
+
+def test_unknown_language_gets_english_names() -> None:
+    assert agent_persona("Hotel", "Klingon", "x") == agent_persona("Hotel", "en", "x")
