@@ -19,13 +19,26 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, TypedDict
 
 from ._extract import parse_hours
 
-__all__ = ["SampleSite", "answer_matches", "load_catalog", "site_html"]
+__all__ = ["SampleCustomer", "SampleSite", "answer_matches", "load_catalog", "site_html"]
 
 _SLUG = re.compile(r"_?[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+class _RequiredCustomerFields(TypedDict):
+    name: str
+    email: str  # at the business's domain
+    phone_number: str  # valid for country_code
+    country_code: str  # ISO 3166-1 alpha-2
+
+
+class SampleCustomer(_RequiredCustomerFields, total=False):
+    """The owner who fills the onboarding form: keyword arguments for ``Customer``."""
+
+    referral: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,14 +47,14 @@ class SampleSite:
 
     slug: str
     industry: str  # one of INDUSTRIES
-    customer: dict[str, str]  # name, email, phone_number, country_code and maybe referral
+    customer: SampleCustomer
     truth: dict[str, str]  # question → what the page states
 
 
 @functools.cache
 def load_catalog() -> tuple[SampleSite, ...]:
     """Every sample business, in catalog order (read once, then cached)."""
-    text = _sites().joinpath("catalog.json").read_text(encoding="utf-8")
+    text = _read_site_file("catalog.json")
     return tuple(_sample(record) for record in json.loads(text))
 
 
@@ -49,7 +62,7 @@ def _sample(record: dict[str, Any]) -> SampleSite:
     return SampleSite(
         slug=record["slug"],
         industry=record["industry"],
-        customer=dict(record["customer"]),
+        customer=record["customer"],
         truth=dict(record["truth"]),
     )
 
@@ -62,14 +75,15 @@ def site_html(slug: str) -> str:
     """
     if not _SLUG.fullmatch(slug):
         raise ValueError(f"{slug!r} is not a sample site slug: use lower-case words and dashes")
-    page = _sites().joinpath(slug, "index.html")
-    if not page.is_file():
-        raise FileNotFoundError(f"there is no sample site {slug!r}")
-    return page.read_text(encoding="utf-8")
+    return _read_site_file(slug, "index.html")
 
 
-def _sites() -> resources.abc.Traversable:
-    return resources.files(__package__ or "newo_nb.simulator").joinpath("sites")
+def _read_site_file(*parts: str) -> str:
+    """A file under ``sites/``, read through importlib.resources so zipped installs work."""
+    path = resources.files(__package__ or "newo_nb.simulator").joinpath("sites", *parts)
+    if not path.is_file():
+        raise FileNotFoundError(f"there is no sample site file {'/'.join(parts)!r}")
+    return path.read_text(encoding="utf-8")
 
 
 # -- fair comparison ---------------------------------------------------------------------------

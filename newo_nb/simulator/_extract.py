@@ -941,7 +941,7 @@ _TIME = re.compile(r"(\d{1,2})(?:[:.h](\d{2})|h)?\s*(?:([ap])\.?\s?m\.?)?")
 
 def _is_time(token: str) -> bool:
     found = _TIME.fullmatch(token)
-    return bool(found) and int(found.group(1)) <= 24
+    return found is not None and int(found.group(1)) <= 24
 
 
 def _time_range_at(tokens: list[str], i: int) -> tuple[tuple[str, str] | None, int]:
