@@ -125,6 +125,10 @@ class UnrecognisedEvent(ServerEvent):
     command_idn: str = ""  # what the payload claimed to be, if anything
     payload: Any = None
 
+    @property
+    def dedup_key(self) -> str:
+        return self.external_event_id or f"unrecognised:{self.payload!r}"
+
 
 # -- decoding ---------------------------------------------------------------------------
 

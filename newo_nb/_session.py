@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ._customer import Customer
 from ._exceptions import NewoError
-from ._protocol import AgentRequest, OnboardingStarted, ServerEvent, decode
+from ._protocol import AgentInfo, AgentRequest, OnboardingStarted, ServerEvent, decode
 from ._state import OnboardingResult, OnboardingState, Status
 
 if TYPE_CHECKING:
@@ -62,8 +62,8 @@ class OnboardingSession:
         self.reconnects = 0
         self.started_at: dt.datetime | None = None
         self.result: OnboardingResult | None = None
-        self._changed = asyncio.Event()
-        self._last_event = 0.0
+        self._ended: asyncio.Future[None] | None = None  # made in run(), on the running loop
+        self._last_progress = 0.0  # loop time of the last event that was not agent_info
         self._conn: RealtimeConnection | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -86,7 +86,8 @@ class OnboardingSession:
         if self.started_at is not None:
             raise RuntimeError("an OnboardingSession runs once; make a new one to run again")
         self.started_at = _now()
-        self._last_event = asyncio.get_running_loop().time()
+        self._ended = asyncio.get_running_loop().create_future()
+        self._last_progress = asyncio.get_running_loop().time()
         try:
             await self._start()
             status, reason = await self._await_end()
@@ -111,29 +112,32 @@ class OnboardingSession:
         await client.send_actor_event(started)
 
     async def _await_end(self) -> tuple[Status | None, str]:
+        """Wait for the end; on silence ask for agent_info, a bounded number of times.
+
+        Wakes only at the end or when a silence window closes, never per event, and waits
+        with ``asyncio.wait`` (3.11's ``wait_for`` can swallow a cancellation).
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
-        checks = 0
-        while not self.state.done:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
+        checks, window = 0, self._last_progress
+        ended = self._ended
+        assert ended is not None
+        while not ended.done():
+            now = loop.time()
+            if now >= deadline:
                 return "timeout", f"no result after {self.timeout:.0f}s; {self._last_seen()}"
-            quiet_for = loop.time() - self._last_event
-            if quiet_for >= self.silence_timeout:
+            if self._last_progress > window:  # progress since the last check: start afresh
+                checks, window = 0, self._last_progress
+            if now - window >= self.silence_timeout:
                 if checks >= self.status_checks:
-                    return "timeout", (f"no event for {quiet_for:.0f}s after {checks} status "
+                    quiet = now - self._last_progress
+                    return "timeout", (f"no progress for {quiet:.0f}s after {checks} status "
                                        f"requests; {self._last_seen()}")
-                checks += 1
-                self._last_event = loop.time()  # give the status request its own window
+                checks, window = checks + 1, now
                 self._spawn(self._request_status())
                 continue
-            self._changed.clear()
-            wait = min(remaining, self.silence_timeout - quiet_for)
-            try:
-                await asyncio.wait_for(self._changed.wait(), wait)
-                checks = 0
-            except asyncio.TimeoutError:
-                pass
+            wait = min(deadline, window + self.silence_timeout) - now
+            await asyncio.wait({ended}, timeout=wait)
         return None, ""
 
     def _last_seen(self) -> str:
@@ -154,8 +158,10 @@ class OnboardingSession:
         event = decode(payload, event_name=event_name, received_at=received_at)
         if not self.state.apply(event):
             return
-        self._last_event = asyncio.get_running_loop().time()
-        self._changed.set()
+        if not isinstance(event, AgentInfo):  # answers to our own status requests are not progress
+            self._last_progress = asyncio.get_running_loop().time()
+        if self.state.done and self._ended is not None and not self._ended.done():
+            self._ended.set_result(None)
         if self.on_event is not None:
             try:
                 self.on_event(event)

@@ -135,8 +135,9 @@ class Simulator:
         """A :class:`NewoClient` pointed at this simulator."""
         from .._client import NewoClient
 
-        return NewoClient(self.client_secret, base_url=self.base_url, origin=self.origin,
-                          **kwargs)
+        settings = {"client_secret": self.client_secret, "base_url": self.base_url,
+                    "origin": self.origin, **kwargs}
+        return NewoClient(**settings)
 
     def site_url(self, slug: str) -> str:
         return f"{self.base_url}/sites/{slug}/"

@@ -1,0 +1,37 @@
+"""Shared fixtures: a real simulator on a loopback port, and clients pointed at it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator
+
+import pytest
+
+from newo_nb import Customer, NewoClient, ReconnectPolicy
+from newo_nb.simulator import Simulator
+
+# Fast reconnects keep fault tests short; the policy is still python-socketio's backoff.
+FAST_RECONNECT = ReconnectPolicy(attempts=5, delay=0.05, delay_max=0.2)
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    async with Simulator(speed=math.inf) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+async def client(sim: Simulator) -> AsyncIterator[NewoClient]:
+    async with sim.client(reconnect=FAST_RECONNECT, max_retries=3) as newo:
+        yield newo
+
+
+@pytest.fixture
+def customer(sim: Simulator) -> Customer:
+    """The first sample business, with a fresh external id per test."""
+    first = sim.sample_customers()[0]
+    return Customer.from_mapping({**_fields(first), "external_customer_id": ""})
+
+
+def _fields(c: Customer) -> dict[str, object]:
+    return {name: getattr(c, name) for name in c.__dataclass_fields__}
