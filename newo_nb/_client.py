@@ -39,7 +39,7 @@ from ._exceptions import (
     RealtimeConnectionError,
     ServerError,
 )
-from ._protocol import AgentInfo, AgentRequest, OnboardingStarted, ServerEvent
+from ._protocol import AgentInfo, AgentRequest, OnboardingStarted, ServerEvent, decode
 from ._realtime import RawEventHandler, RealtimeConnection, ReconnectPolicy
 
 if TYPE_CHECKING:
@@ -156,8 +156,6 @@ class NewoClient:
 
     async def request_agent_info(self, external_id: str, *, timeout: float = 15.0) -> AgentInfo:
         """Ask for the actor's state (``agent_request``) and wait for its ``agent_info``."""
-        from ._protocol import decode
-
         answer: asyncio.Future[AgentInfo] = asyncio.get_running_loop().create_future()
 
         def on_raw(name: str, payload: Any, when: float) -> None:
