@@ -30,6 +30,7 @@ from ._config import API_PREFIX, Settings
 from ._customer import Customer
 from ._exceptions import (
     APIConnectionError,
+    APIError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
@@ -218,7 +219,7 @@ class NewoClient:
 
     async def _explain_refusal(
         self, conn: RealtimeConnection, exc: RealtimeConnectionError
-    ) -> APIStatusError | RealtimeConnectionError:
+    ) -> APIError:
         host = self.base_url
         if conn.refusal:
             return RealtimeConnectionError(
@@ -346,7 +347,8 @@ def _status_error(host: str, path: str, response: httpx.Response) -> APIStatusEr
     if status in (401, 403):
         return AuthenticationError(
             f"{host} refused the client secret ({status}: {said}). Check NEWO_CLIENT_SECRET; "
-            "the secret is shown once, when the connector is saved on builder.newo.ai/integrations.",
+            "the secret is shown once, when the connector is saved on "
+            "builder.newo.ai/integrations.",
             status_code=status, body=body)
     if status == 404:
         return NotFoundError(

@@ -143,7 +143,9 @@ def _email(value: Any, required: bool) -> str | None:
     try:
         checked = email_validator.validate_email(text, check_deliverability=False)
     except email_validator.EmailNotValidError as bad:
-        raise _Invalid(f"is not a valid email address ({bad}); write it as name@domain.com") from None
+        raise _Invalid(
+            f"is not a valid email address ({bad}); write it as name@domain.com"
+        ) from None
     return str(checked.normalized)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 
 __all__ = ["main"]
@@ -56,10 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "demo":
         return asyncio.run(_demo(args.speed, args.limit))
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how the simulator stops
         asyncio.run(_serve(args.host, args.port, args.speed))
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -26,7 +26,8 @@ def test_valid_customer_is_normalised() -> None:
     assert c.phone_number == "+14155550132"
     assert c.country_code == "US"
     assert c.referral == "Partner@example.com"  # domain part lower-cased by email-validator
-    assert c.external_customer_id.startswith("nb-") and c.external_id == c.external_customer_id
+    assert c.external_customer_id.startswith("nb-")
+    assert c.external_id == c.external_customer_id
 
 
 def test_arguments_are_strings_and_absent_ones_left_out() -> None:
@@ -90,7 +91,8 @@ def test_all_bad_fields_are_reported_together() -> None:
 
 def test_from_mapping_treats_blank_and_nan_as_absent_and_names_row() -> None:
     c = Customer.from_mapping({**GOOD, "phone_number": float("nan"), "referral": ""})
-    assert c.phone_number is None and c.referral is None
+    assert c.phone_number is None
+    assert c.referral is None
     with pytest.raises(CustomerValidationError) as info:
         Customer.from_mapping({"name": "A", "email": "x", "website": "y"}, row=7)
     assert info.value.row == 7

@@ -28,17 +28,21 @@ async def test_onboard_returns_finished_result_with_every_step(
     result = await client.onboard(customer, on_event=seen.append)
 
     assert result.status == "finished", result.error
-    assert result.max_steps is not None and result.max_steps > 3
+    assert result.max_steps is not None
+    assert result.max_steps > 3
     assert [s.step_number for s in result.step_events] == list(range(1, result.max_steps + 1))
-    assert result.missing_steps == () and result.duplicates == 0
+    assert result.missing_steps == ()
+    assert result.duplicates == 0
     actor = sim.actors[customer.external_id]
     assert result.created_customer_idn == actor.created_customer_idn != ""
     assert result.agent_phone_number == actor.agent_phone_number
     assert (result.business_name, result.industry) == (actor.business_name, actor.industry)
-    assert result.agent_name and result.agent_title
+    assert result.agent_name
+    assert result.agent_title
     assert [e.command for e in seen][-2:] == ["notify_scraping_finished", "onboarding_finished"]
     assert all(isinstance(e, StepEvent) for e in seen[: result.max_steps])
-    assert result.duration is not None and result.duration >= 0
+    assert result.duration is not None
+    assert result.duration >= 0
     assert sim.onboardings_started(customer.external_id) == 1
 
 
@@ -54,7 +58,8 @@ async def test_connection_opens_before_onboarding_started(
 async def test_chat_settings_is_cached(sim: Simulator, client: NewoClient) -> None:
     first = await client.chat_settings()
     again = await client.chat_settings()
-    assert first == again and first.connector_idn == sim.connector_idn
+    assert first == again
+    assert first.connector_idn == sim.connector_idn
     assert [c.path for c in sim.calls].count("chat-settings") == 1
 
 
@@ -139,7 +144,8 @@ async def test_stall_times_out_with_what_was_last_seen(
     sim.faults_for[customer.external_id] = Faults(stall_after_step=3)
     result = await client.onboard(customer, silence_timeout=0.2, timeout=10)
     assert result.status == "timeout"
-    assert "no progress for" in result.error and "after 3 status requests" in result.error
+    assert "no progress for" in result.error
+    assert "after 3 status requests" in result.error
     assert "last seen step 3 of" in result.error
     assert result.agent_state == "parsing"  # the status requests were answered
 
@@ -163,7 +169,8 @@ async def test_cancel_closes_the_connection_and_propagates(
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert session.result is not None and session.result.status == "cancelled"
+    assert session.result is not None
+    assert session.result.status == "cancelled"
     assert session.connection_status == "closed"
 
 

@@ -37,7 +37,8 @@ def test_step_converts_numbers_and_keeps_raw_arguments() -> None:
     )
     assert isinstance(event, StepEvent)
     assert (event.step_number, event.max_steps, event.stage) == (3, 12, "preprocessing")
-    assert event.answer == "Café Ñ" and event.known_stage
+    assert event.answer == "Café Ñ"
+    assert event.known_stage
     assert event.arguments["step_number"] == "3"
     assert (event.event_name, event.received_at, event.connector_idn) == ("message", 100.0, "conn")
 
@@ -45,12 +46,14 @@ def test_step_converts_numbers_and_keeps_raw_arguments() -> None:
 def test_unknown_stage_is_kept_as_text() -> None:
     event = decode(payload("notify_scraping_step", step_number="1", stage="enrichment"))
     assert isinstance(event, StepEvent)
-    assert event.stage == "enrichment" and not event.known_stage
+    assert event.stage == "enrichment"
+    assert not event.known_stage
 
 
 def test_missing_max_steps_is_none() -> None:
     event = decode(payload("notify_scraping_step", step_number="1"))
-    assert isinstance(event, StepEvent) and event.max_steps is None
+    assert isinstance(event, StepEvent)
+    assert event.max_steps is None
 
 
 @pytest.mark.parametrize(
@@ -96,7 +99,8 @@ def test_unusable_payloads_become_unrecognised_with_reason(raw: Any, reason: str
     event = decode(raw, event_name="evt")
     assert isinstance(event, UnrecognisedEvent)
     assert event.reason == reason
-    assert event.payload == raw and event.event_name == "evt"
+    assert event.payload == raw
+    assert event.event_name == "evt"
 
 
 def test_unrecognised_keeps_claimed_command_and_arguments() -> None:
@@ -111,7 +115,8 @@ def test_non_string_values_are_converted_not_rejected() -> None:
     raw["arguments"] = [{"name": "step_number", "value": 4}, {"name": "answer", "value": None}]
     event = decode(raw)
     assert isinstance(event, StepEvent)
-    assert event.step_number == 4 and event.answer == ""
+    assert event.step_number == 4
+    assert event.answer == ""
 
 
 def test_dedup_key_prefers_event_id() -> None:
@@ -131,4 +136,5 @@ def test_client_events_encode_to_documented_payloads() -> None:
                       {"name": "source", "value": "https://a.example"}],
     }
     request = AgentRequest("ext-1").to_payload(client_secret="s", connector_idn="c")
-    assert request["event_idn"] == "agent_request" and request["arguments"] == []
+    assert request["event_idn"] == "agent_request"
+    assert request["arguments"] == []

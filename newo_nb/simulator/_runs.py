@@ -267,9 +267,11 @@ def _digest(text: str) -> str:
 def agent_phone_number(country_code: str, seed: str) -> str:
     """A valid-looking number in the customer's country for the AI agent (E.164)."""
     region = country_code.upper()
-    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.FIXED_LINE)
-    if example is None:
-        example = phonenumbers.example_number_for_type("US", phonenumbers.PhoneNumberType.FIXED_LINE)
+    fixed_line = phonenumbers.PhoneNumberType.FIXED_LINE
+    # A region without fixed-line examples falls back to the US plan (always in the metadata).
+    example = (phonenumbers.example_number_for_type(region, fixed_line)
+               or phonenumbers.example_number_for_type("US", fixed_line)
+               or phonenumbers.parse("+12015550123"))
     national = str(example.national_number)
     digits = _digest(seed)
     for attempt in range(20):  # vary the tail until the library accepts the number

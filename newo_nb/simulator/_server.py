@@ -106,9 +106,8 @@ class Simulator:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, backlog=2048)
         await site.start()
-        server = site._server
-        if server is not None and self.port == 0:
-            self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        if self.port == 0:  # the OS picked a free port: read it back
+            self.port = int(self._runner.addresses[0][1])
         log.info("simulator serving on %s", self.base_url)
         return self
 
