@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import contextlib
 import math
+import os
 
 __all__ = ["main"]
 
@@ -32,10 +33,14 @@ async def _demo(speed: float, limit: int) -> int:
 async def _serve(host: str, port: int, speed: float) -> None:
     from .simulator import Simulator
 
-    async with Simulator(host=host, port=port, speed=speed) as sim:
+    # A secret chosen by the caller comes from the environment, never argv (which `ps` shows),
+    # and is not echoed back: whoever set it knows it.
+    chosen = os.environ.get("NEWO_SIMULATOR_SECRET", "").strip() or None
+    async with Simulator(host=host, port=port, speed=speed, client_secret=chosen) as sim:
+        secret = "$NEWO_SIMULATOR_SECRET" if chosen else sim.client_secret
         print(f"newo-nb simulator on {sim.base_url}")
-        print(f"NEWO_BASE_URL={sim.base_url} NEWO_CLIENT_SECRET={sim.client_secret} "
-              f"NEWO_ORIGIN={sim.origin}")
+        print(f"NEWO_BASE_URL={sim.base_url} NEWO_CLIENT_SECRET={secret} "
+              f"NEWO_ORIGIN={sim.origin}", flush=True)
         await asyncio.Event().wait()
 
 
@@ -50,9 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--speed", type=_speed, default=math.inf,
                       help="1 = realistic pacing, 'instant' (default) = none")
     demo.add_argument("--limit", type=int, default=1000)
-    serve = sub.add_parser("simulator", help="run the simulator until Ctrl-C")
+    serve = sub.add_parser(
+        "simulator", help="run the simulator until Ctrl-C",
+        description="Serve the simulator. Its client secret is random, or the value of the "
+                    "NEWO_SIMULATOR_SECRET environment variable when set.")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     serve.add_argument("--speed", type=_speed, default=1.0)
     args = parser.parse_args(argv)
     if args.command == "demo":
