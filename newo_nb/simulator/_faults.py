@@ -29,6 +29,8 @@ class Faults:
       ``send-actor-event``), statuses to answer before serving normally, e.g.
       ``{"create-actor": (429, 503)}``; 429 and 503 carry ``Retry-After``.
     - ``retry_after``: seconds for that header.
+    - ``accept_then_fail``: start the onboarding, then answer ``onboarding_started`` with
+      this status anyway (a gateway timing out after the service accepted the request).
     - ``stall_after_step``: stop emitting after step k; ``agent_info`` says "parsing".
     - ``error_after_step``: end with ``onboarding_error`` after step k (0: at once).
     - ``error_description``: its text.
@@ -45,6 +47,7 @@ class Faults:
     garbage: bool = False
     http_errors: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     retry_after: float = 1.0
+    accept_then_fail: int | None = None
     stall_after_step: int | None = None
     error_after_step: int | None = None
     error_description: str = "The simulator was told to fail this onboarding."

@@ -49,6 +49,7 @@ class Actor:
     created_customer_idn: str = ""
     agent_phone_number: str = ""
     onboardings: int = 0  # onboarding_started received (the test for "never twice")
+    pauses: list[float] = field(default_factory=list)  # seconds at speed 1, to check pacing
     task: asyncio.Task[None] | None = None
 
     def info_arguments(self) -> dict[str, str]:
@@ -226,6 +227,7 @@ class OnboardingRun:
         await self.out.emit(self.actor.external_id, junk[number % len(junk)])
 
     async def _pause(self, seconds: float) -> None:
+        self.actor.pauses.append(seconds)  # the schedule at speed 1, whatever the speed
         await asyncio.sleep(0 if math.isinf(self.speed) else seconds / self.speed)
 
     # -- the website ----------------------------------------------------------------------

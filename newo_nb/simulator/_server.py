@@ -283,13 +283,18 @@ class Simulator:
             actor.task.cancel()  # a new start replaces the running one, as a restart would
         actor.arguments = arguments
         actor.onboardings += 1
-        actor.state = "start"
-        self._record(request, 200, actor.external_id, "onboarding_started")
+        actor.state, actor.pauses = "start", []
+        faults = self._faults(actor.external_id)
+        status = faults.accept_then_fail or 200
+        self._record(request, status, actor.external_id, "onboarding_started")
         assert self._http is not None
         out = Broadcast(emit=self._emit, abort=self.drop_connections,
                         connector_idn=self.connector_idn)
-        run = OnboardingRun(actor, self._faults(actor.external_id), out, self._http, self.speed)
+        run = OnboardingRun(actor, faults, out, self._http, self.speed)
         actor.task = asyncio.ensure_future(run())
+        if status != 200:  # accepted, yet the caller is told it failed
+            return web.json_response({"detail": f"simulated {status} after accepting"},
+                                     status=status)
         return web.json_response({"status": "accepted"})
 
     async def _site(self, request: web.Request) -> web.Response:
@@ -334,6 +339,15 @@ class Simulator:
 
     async def _emit(self, external_id: str, payload: Any) -> None:
         await self._sio.emit(self.event_name, payload, room=external_id)
+
+    async def send_raw(self, external_id: str, payload: Any) -> None:
+        """Emit any payload, well-formed or not, to ``external_id``'s sockets (for tests)."""
+        await self._emit(external_id, payload)
+
+    def pacing(self, external_id: str) -> list[float]:
+        """The pauses of ``external_id``'s last run, in seconds at speed 1 (realistic pacing)."""
+        actor = self.actors.get(external_id)
+        return list(actor.pauses) if actor else []
 
     def drop_connections(self, external_id: str) -> int:
         """Abort every transport of ``external_id`` at the TCP level (no goodbye)."""
