@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from newo_nb import Customer, NewoClient, NewoError
-from newo_nb.simulator import Faults, Simulator
+from newo_nb.simulator import Simulator
 
 from .conftest import FAST_RECONNECT
 
