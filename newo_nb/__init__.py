@@ -49,6 +49,7 @@ from ._state import OnboardingResult, OnboardingState
 
 if TYPE_CHECKING:
     from .simulator import Faults, Simulator
+    from .widgets import OnboardingWidget
 
 __version__ = "0.1.0"
 
@@ -79,6 +80,7 @@ __all__ = [
     "OnboardingSession",
     "OnboardingStarted",
     "OnboardingState",
+    "OnboardingWidget",
     "RateLimitError",
     "RealtimeConnectionError",
     "ReconnectPolicy",
@@ -95,7 +97,7 @@ __all__ = [
     "steps_frame",
 ]
 
-_LAZY = {"Simulator": ".simulator", "Faults": ".simulator"}
+_LAZY = {"Simulator": ".simulator", "Faults": ".simulator", "OnboardingWidget": ".widgets"}
 
 
 def __getattr__(name: str) -> Any:

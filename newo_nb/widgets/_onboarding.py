@@ -1,0 +1,477 @@
+"""``OnboardingWidget``: the live onboarding console, built from core ipywidgets only.
+
+Data flows one way: the session folds socket events and hands each new one to
+:meth:`OnboardingWidget.handle_event`, which folds it into the widget's own
+:class:`OnboardingState` and *requests* a redraw; a :class:`RedrawThrottle` draws the
+progress bar, status line and step table at most ten times a second inside
+``hold_sync``, and once more at the end so the last state always shows.
+
+Runs are asyncio tasks on the kernel's loop (the kernel stays free). Button clicks can
+arrive on a comm subshell thread (JupyterLab 4 ``commsOverSubshells``), so every widget
+callback is handed to the loop with ``call_soon_threadsafe`` before it touches anything.
+The client secret never becomes a widget trait: it stays inside the ``NewoClient``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import os
+import socket
+from collections.abc import Callable, Coroutine
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+
+from .._client import NewoClient
+from .._customer import Customer
+from .._exceptions import CustomerValidationError, FieldError
+from .._protocol import AgentInfo, ServerEvent
+from .._state import OnboardingResult, OnboardingState, Status
+from . import _render as render
+from ._throttle import RedrawThrottle
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .._session import OnboardingSession
+    from ..simulator import Simulator
+
+__all__ = ["OnboardingWidget"]
+
+log = logging.getLogger("newo_nb.widgets")
+
+# (argument, label, placeholder) for the eight documented onboarding_started arguments
+FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("name", "Name", "Ana Ruiz"),
+    ("email", "Email", "owner@example.com"),
+    ("source", "Website", "https://example.com"),
+    ("phone_number", "Phone", "+1 415 555 0132"),
+    ("country_code", "Country", "US"),
+    ("referral", "Referral email", "partner@example.com"),
+    ("external_customer_id", "Customer ID", "generated when empty"),
+    ("query_params", "Query params", '{"utm_source": "notebook"}'),
+)
+MAX_TABLE_ROWS = 300  # newest steps drawn; w.steps keeps them all
+_BAR_STYLE = {"running": "info", "finished": "success", "error": "danger",
+              "timeout": "warning", "cancelled": "warning"}
+_SOURCE_NAMES = {"simulator": "embedded simulator", "service": "newo service",
+                 "client": "given client"}
+
+
+class OnboardingWidget(widgets.VBox):
+    """Onboard one customer from a notebook and watch it happen.
+
+    >>> w = OnboardingWidget()          # embedded simulator unless NEWO_CLIENT_SECRET is set
+    >>> w                               # doctest: +SKIP
+    >>> result = await w.run()          # or press Start            # doctest: +SKIP
+    >>> w.steps                         # a DataFrame of the steps   # doctest: +SKIP
+
+    ``speed`` paces the embedded simulator only (1 = realistic, ``math.inf`` = instant).
+    """
+
+    def __init__(
+        self,
+        customer: Customer | None = None,
+        *,
+        client: NewoClient | None = None,
+        timeout: float = 600.0,
+        silence_timeout: float = 45.0,
+        speed: float | str = 1.0,
+    ) -> None:
+        super().__init__()
+        self.timeout = timeout
+        self.silence_timeout = silence_timeout
+        self.result: OnboardingResult | None = None
+        self.error: BaseException | None = None  # what stopped the last run, if it raised
+        self._client, self._simulator, self._source_kind = _choose_target(client, speed)
+        self._owns_client = client is None
+        self._client_lock = asyncio.Lock()
+        self._loop = _running_loop()  # where widget callbacks are handed over to
+        self._phase = "idle"
+        self._state = OnboardingState("")
+        self._rows: dict[int, str] = {}  # rendered table rows by step number
+        self._run_customer: Customer | None = None
+        self._session: OnboardingSession | None = None
+        self._task: asyncio.Task[OnboardingResult] | None = None
+        self._cancel_requested = False
+        self._started: float | None = None  # loop time
+        self._ended: float | None = None
+        self._started_at: dt.datetime | None = None
+        self._ticker: asyncio.TimerHandle | None = None
+        sample = customer is None and self._simulator is not None
+        if sample and self._simulator is not None:
+            customer = self._simulator.sample_customers()[0]
+        self._build(customer, keep_id=not sample)
+        self._throttle = RedrawThrottle(self._redraw,
+                                        widgets=(self._progress, self._status, self._table))
+        self._throttle.request()
+        self._throttle.flush()
+
+    # -- public API ---------------------------------------------------------------------
+
+    @property
+    def customer(self) -> Customer:
+        """The customer the fields describe; bad fields get inline messages and raise
+        :class:`CustomerValidationError` (a blank Customer ID gets a fresh one each read)."""
+        values = {name: box.value for name, box in self._inputs.items()}
+        try:
+            customer = Customer.from_mapping(values)
+        except CustomerValidationError as exc:
+            self._show_field_errors(exc.errors)
+            raise
+        self._show_field_errors(())
+        return customer
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    @property
+    def steps(self) -> pd.DataFrame:
+        """The steps so far, in step order (the schema of ``OnboardingResult.steps``)."""
+        return self._snapshot().steps
+
+    def start(self) -> asyncio.Task[OnboardingResult]:
+        """Validate the fields and start an onboarding on the running loop."""
+        if self.running:
+            raise RuntimeError("An onboarding is already running: await w.wait(), or "
+                               "w.cancel() it first.")
+        customer = self.customer
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError("start() needs a running asyncio loop: call it from a notebook "
+                               "cell or an async function (or use `await w.run()`).") from None
+        self._loop = loop
+        self._begin(customer, loop)
+        task = loop.create_task(self._run(customer))
+        task.add_done_callback(_consume_exception)  # shown in the banner; wait() re-raises
+        self._task = task
+        return task
+
+    async def wait(self) -> OnboardingResult:
+        """Wait for the current run. Interrupting the wait does not stop the run."""
+        if self._task is None:
+            raise RuntimeError("Nothing to wait for: call w.start() first, or `await w.run()`.")
+        return await asyncio.shield(self._task)
+
+    async def run(self) -> OnboardingResult:
+        """Start an onboarding and wait for its result; cancelling this cancels the run."""
+        task = self.start()
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            self.cancel()
+            raise
+
+    def cancel(self) -> None:
+        """Cancel the running onboarding (nothing happens when none is running)."""
+        if self.running and self._task is not None:
+            self._cancel_requested = True
+            self._task.cancel()
+
+    async def check_status(self) -> AgentInfo:
+        """Ask the service for the actor's state (``agent_request``) and show it."""
+        external_id = self._status_target()
+        self._agent.value = '<div class="newo-agent-info">Asking the service…</div>'
+        try:
+            client = await self._ensure_client()
+            info = await client.request_agent_info(external_id)
+        except Exception as exc:
+            self._agent.value = ""
+            self._banner.value = render.failure_banner(exc).html()
+            raise
+        self._agent.value = render.agent_card(info)
+        return info
+
+    def handle_event(self, event: ServerEvent) -> None:
+        """Fold one server event in and request a redraw (the session's ``on_event``).
+
+        Cheap on purpose: no widget is touched here. Call it on the loop's thread.
+        """
+        if self._state.apply(event):
+            self._throttle.request()
+
+    async def aclose(self) -> None:
+        """Cancel a running onboarding, stop an embedded simulator, close an owned client."""
+        if self.running and self._task is not None:
+            self.cancel()
+            await asyncio.wait({self._task})
+        self._stop_ticker()
+        self._throttle.close()
+        if self._owns_client and self._client is not None:
+            await self._client.aclose()
+        if self._simulator is not None:
+            await self._simulator.stop()
+        if self._owns_client:
+            self._client = None
+
+    def __repr__(self) -> str:
+        # Short and stable (nbval compares it): no ids, ports, times or secrets.
+        source = _SOURCE_NAMES[self._source_kind]
+        return f"OnboardingWidget(source={source!r}, status={self._phase!r})"
+
+    # -- the run ------------------------------------------------------------------------
+
+    async def _run(self, customer: Customer) -> OnboardingResult:
+        try:
+            client = await self._ensure_client()
+            self._session = client.session(customer, on_event=self.handle_event,
+                                           timeout=self.timeout,
+                                           silence_timeout=self.silence_timeout)
+            result = await self._session.run()
+        except asyncio.CancelledError:
+            if not self._cancel_requested:
+                self._end(None, asyncio.CancelledError())
+                raise  # the loop is shutting down: let it
+            result = self._cancelled_result()
+        except Exception as exc:
+            self._end(None, exc)
+            raise
+        self._end(result, None)
+        return result
+
+    async def _ensure_client(self) -> NewoClient:
+        """The client; the embedded simulator is started here, on first need."""
+        async with self._client_lock:
+            if self._client is None:
+                if self._simulator is None:
+                    raise RuntimeError("this widget was closed (aclose); make a new one")
+                await self._simulator.start()
+                self._client = self._simulator.client()
+            return self._client
+
+    def _cancelled_result(self) -> OnboardingResult:
+        session = self._session
+        if session is not None and session.result is not None:
+            return session.result
+        return self._snapshot("cancelled", "the run was cancelled before it started")
+
+    def _snapshot(self, status: Status | None = None, reason: str = "") -> OnboardingResult:
+        now = _utcnow()
+        return self._state.result(started_at=self._started_at or now, status=status,
+                                  reason=reason, ended_at=now if status else None)
+
+    def _begin(self, customer: Customer, loop: asyncio.AbstractEventLoop) -> None:
+        self._run_customer = customer
+        self._state = OnboardingState(customer.external_id)
+        self._rows = {}
+        self._session = None
+        self.result, self.error = None, None
+        self._cancel_requested = False
+        self._phase = "running"
+        self._started, self._ended = loop.time(), None
+        self._started_at = _utcnow()
+        self._start_button.disabled = True
+        self._cancel_button.disabled = False
+        self._banner.value = ""
+        self._card.value = ""
+        self._agent.value = ""
+        self._progress.value = 0
+        self._redraw_now()
+        self._ticker = loop.call_later(1.0, self._tick)
+
+    def _end(self, result: OnboardingResult | None, exc: BaseException | None) -> None:
+        self.result, self.error = result, exc
+        self._phase = result.status if result is not None else "error"
+        self._ended = self._loop.time() if self._loop is not None else None
+        self._stop_ticker()
+        self._redraw_now()  # the final frame: the last state is always shown
+        banner = render.outcome_banner(result) if result else render.failure_banner(exc or
+                                                                                    Exception())
+        self._banner.value = banner.html() if banner else ""
+        self._card.value = render.result_card(result) if result and result.ok else ""
+        self._start_button.disabled = False
+        self._cancel_button.disabled = True
+
+    def _tick(self) -> None:
+        """Once a second while running, so the elapsed time moves during quiet spells."""
+        self._throttle.request()
+        if self._phase == "running" and self._loop is not None:
+            self._ticker = self._loop.call_later(1.0, self._tick)
+
+    def _stop_ticker(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+
+    # -- drawing ------------------------------------------------------------------------
+
+    def _redraw_now(self) -> None:
+        self._throttle.request()
+        self._throttle.flush()
+
+    def _redraw(self) -> None:
+        """Progress, status line and table from the state (the throttle holds the sync)."""
+        state = self._state
+        top = max(state.steps) if state.steps else 0
+        maximum = max(state.max_steps or 0, top, 1)
+        if self._phase == "finished":
+            top = maximum
+        if maximum >= self._progress.value:
+            self._progress.max = maximum
+            self._progress.value = top
+        else:  # shrinking: lower the value first so it is never clamped
+            self._progress.value = top
+            self._progress.max = maximum
+        self._progress.bar_style = _BAR_STYLE.get(self._phase, "")
+        self._status.value = render.status_line(self._phase if self._phase != "idle" else "ready",
+                                                state.stage, top, state.max_steps,
+                                                self._elapsed())
+        self._table.value = self._table_html()
+
+    def _elapsed(self) -> float | None:
+        if self._started is None or self._loop is None:
+            return None
+        end = self._ended if self._ended is not None else self._loop.time()
+        return end - self._started
+
+    def _table_html(self) -> str:
+        steps = self._state.steps
+        numbers = sorted(steps)
+        shown = numbers[-MAX_TABLE_ROWS:]
+        rows = []
+        for number in shown:
+            row = self._rows.get(number)
+            if row is None:
+                row = self._rows[number] = render.step_row(steps[number])
+            rows.append(row)
+        return render.step_table(rows, hidden=len(numbers) - len(shown))
+
+    def _show_field_errors(self, errors: Any) -> None:
+        problems: dict[str, str] = {}
+        for error in errors:
+            shown = "(empty)" if error.value is None else repr(error.value)
+            problems.setdefault(error.field, f"{shown} {error.problem}")
+        for name, label in self._messages.items():
+            label.value = render.field_message(problems.get(name, ""))
+
+    # -- building and callbacks ---------------------------------------------------------
+
+    def _build(self, customer: Customer | None, *, keep_id: bool) -> None:
+        style = {"description_width": "110px"}
+        self._inputs = {
+            name: widgets.Text(value=_prefill(customer, name, keep_id), description=label,
+                               placeholder=hint, style=style,
+                               layout=widgets.Layout(width="480px"))
+            for name, label, hint in FIELDS}
+        self._messages = {name: widgets.HTML() for name, _, _ in FIELDS}
+        for name, box in self._inputs.items():
+            box.observe(partial(self._field_edited, name), names="value")
+        self._start_button = widgets.Button(description="Start", button_style="primary",
+                                            icon="play")
+        self._cancel_button = widgets.Button(description="Cancel", disabled=True, icon="stop")
+        self._check_button = widgets.Button(description="Check status", icon="question")
+        self._start_button.on_click(partial(self._from_ui, self._start_clicked))
+        self._cancel_button.on_click(partial(self._from_ui, self.cancel))
+        self._check_button.on_click(partial(self._from_ui, self._check_clicked))
+        self._progress = widgets.IntProgress(value=0, min=0, max=1, description="Progress")
+        self._status = widgets.HTML()
+        self._table = widgets.HTML()
+        self._banner = widgets.HTML()
+        self._card = widgets.HTML()
+        self._agent = widgets.HTML()
+        self._source = widgets.HTML(render.source_line(self._source_kind, self._target_url()))
+        title = widgets.HTML("<b>Newo onboarding</b>")
+        form = [widgets.HBox([self._inputs[name], self._messages[name]]) for name, _, _ in FIELDS]
+        buttons = widgets.HBox([self._start_button, self._cancel_button, self._check_button])
+        self.children = (title, self._source, *form, buttons,
+                         widgets.HBox([self._progress, self._status]),
+                         self._banner, self._card, self._agent, self._table)
+
+    def _target_url(self) -> str:
+        if self._simulator is not None:
+            return self._simulator.base_url
+        return self._client.base_url if self._client is not None else ""
+
+    def _from_ui(self, callback: Callable[[], Any], *_: Any) -> None:
+        """Run a widget callback on the loop, whatever thread the comm message came on."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            self._guarded(callback)
+        else:
+            loop.call_soon_threadsafe(self._guarded, callback)
+
+    def _guarded(self, callback: Callable[[], Any]) -> None:
+        try:
+            callback()
+        except CustomerValidationError:
+            pass  # already shown beside each field
+        except Exception as exc:  # a click must never lose its error
+            log.exception("widget callback failed")
+            self._banner.value = render.failure_banner(exc).html()
+
+    def _field_edited(self, name: str, change: dict[str, Any]) -> None:
+        self._from_ui(lambda: setattr(self._messages[name], "value", ""))
+
+    def _start_clicked(self) -> None:
+        self.start()
+
+    def _check_clicked(self) -> None:
+        self._spawn(self.check_status())
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        task.add_done_callback(_consume_exception)
+
+    def _status_target(self) -> str:
+        if self._run_customer is not None:
+            return self._run_customer.external_id
+        typed = self._inputs["external_customer_id"].value.strip()
+        if typed:
+            return str(typed)
+        error = FieldError("external_customer_id", None, "is empty: run an onboarding first, "
+                           "or type the Customer ID of an earlier one to check it")
+        self._show_field_errors([error])
+        raise CustomerValidationError([error])
+
+
+def _choose_target(
+    client: NewoClient | None, speed: float | str
+) -> tuple[NewoClient | None, Simulator | None, str]:
+    """The given client; else the real service when a secret is set; else a simulator."""
+    if client is not None:
+        return client, None, "client"
+    if os.environ.get("NEWO_CLIENT_SECRET", "").strip():
+        return NewoClient(), None, "service"
+    from ..simulator import Simulator
+
+    # A port chosen now lets the sample's website URL be filled in before the simulator
+    # starts (lazily, on the running loop, at the first run).
+    return None, Simulator(port=_free_port(), speed=speed), "simulator"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _prefill(customer: Customer | None, name: str, keep_id: bool) -> str:
+    if customer is None or (name == "external_customer_id" and not keep_id):
+        return ""  # a sample's fixed ID would make every run the same actor
+    value = getattr(customer, name)
+    if name == "query_params":
+        return json.dumps(dict(value)) if value else ""
+    return str(value) if value else ""
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _consume_exception(task: asyncio.Future[Any]) -> None:
+    """Mark a failure as seen: the widget shows it, and awaiting callers get it raised."""
+    if not task.cancelled():
+        task.exception()

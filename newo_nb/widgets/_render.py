@@ -1,0 +1,225 @@
+"""HTML for the onboarding widget, pure: state in, markup out.
+
+Everything that came from the service or a scraped website is untrusted, so every value
+goes through :func:`_e` (``html.escape`` with quotes) before it becomes markup; the only
+unescaped text here is this module's own literals. Kept free of ipywidgets so it is
+tested as plain functions.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .._exceptions import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    CustomerValidationError,
+    NewoError,
+    RealtimeConnectionError,
+)
+from .._secrets import redact
+
+if TYPE_CHECKING:
+    from .._protocol import AgentInfo, StepEvent
+    from .._state import OnboardingResult
+
+__all__ = [
+    "ANSWER_PREVIEW",
+    "Banner",
+    "agent_card",
+    "elapsed_text",
+    "error_banner",
+    "failure_banner",
+    "field_message",
+    "outcome_banner",
+    "result_card",
+    "source_line",
+    "status_line",
+    "step_row",
+    "step_table",
+]
+
+ANSWER_PREVIEW = 120  # characters of an answer shown before "show all"
+_MUTED = "color: var(--jp-ui-font-color2, #666)"
+_CELL = "padding: 2px 8px; text-align: left; vertical-align: top"
+_CARD = ("border: 1px solid var(--jp-border-color2, #ccc); border-radius: 6px; "
+         "padding: 8px 12px; margin: 4px 0")
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def source_line(kind: str, url: str) -> str:
+    """Where the widget talks to; ``kind`` is "simulator", "service" or "client"."""
+    if kind == "simulator":
+        text = f"Embedded simulator at <code>{_e(url)}</code> — no secret needed"
+    elif kind == "service":
+        text = f"Newo service at <code>{_e(url)}</code> (secret from NEWO_CLIENT_SECRET)"
+    else:
+        text = f"Client given: <code>{_e(url)}</code>"
+    return f'<span class="newo-source" style="{_MUTED}">{text}</span>'
+
+
+def field_message(problem: str) -> str:
+    """The inline message beside an input field ("" clears it)."""
+    if not problem:
+        return ""
+    return f'<span class="newo-field-error" style="color: #c62828">✗ {_e(problem)}</span>'
+
+
+def elapsed_text(seconds: float) -> str:
+    """``0:07``, ``1:05``, ``1:02:03``."""
+    whole = max(0, int(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def status_line(
+    status: str, stage: str, step: int, max_steps: int | None, elapsed: float | None
+) -> str:
+    """``Running · stage: preprocessing · step 3 of 25 · 0:04``."""
+    parts = [f"<b>{_e(status.capitalize())}</b>"]
+    if stage:
+        parts.append(f'stage: <span class="newo-stage">{_e(stage)}</span>')
+    if step or max_steps:
+        parts.append(f"step {step} of {max_steps if max_steps else '?'}")
+    if elapsed is not None:
+        parts.append(f'<span class="newo-elapsed">{elapsed_text(elapsed)}</span>')
+    return f'<span class="newo-status">{" · ".join(parts)}</span>'
+
+
+def _answer_cell(answer: str) -> str:
+    if len(answer) <= ANSWER_PREVIEW:
+        return _e(answer)
+    preview = answer[:ANSWER_PREVIEW].rstrip()
+    return (f"<details><summary>{_e(preview)}… <i>({len(answer):,} characters)</i></summary>"
+            f'<div style="white-space: pre-wrap">{_e(answer)}</div></details>')
+
+
+def step_row(step: StepEvent) -> str:
+    """One table row: step, stage, question, answer (long answers fold under details)."""
+    return (f'<tr class="newo-step" data-step="{step.step_number}">'
+            f'<td style="{_CELL}">{step.step_number}</td>'
+            f'<td style="{_CELL}">{_e(step.stage)}</td>'
+            f'<td style="{_CELL}"><code>{_e(step.question)}</code></td>'
+            f'<td style="{_CELL}">{_answer_cell(step.answer)}</td></tr>')
+
+
+def step_table(rows: Sequence[str], *, hidden: int = 0) -> str:
+    """The step table from rendered rows (already in step order); ``hidden`` earlier ones
+    are left out to keep each redraw small, and ``w.steps`` still has them all."""
+    if not rows:
+        return f'<div class="newo-steps" style="{_MUTED}">No steps yet.</div>'
+    head = "".join(f'<th style="{_CELL}">{name}</th>'
+                   for name in ("Step", "Stage", "Question", "Answer"))
+    note = ""
+    if hidden:
+        note = (f'<tr><td colspan="4" style="{_CELL}; {_MUTED}">… {hidden:,} earlier steps not '
+                "shown here; <code>w.steps</code> has every step</td></tr>")
+    return ('<div class="newo-steps" style="max-height: 420px; overflow-y: auto">'
+            '<table style="border-collapse: collapse; width: 100%">'
+            f"<thead><tr>{head}</tr></thead><tbody>{note}{''.join(rows)}</tbody>"
+            "</table></div>")
+
+
+def result_card(result: OnboardingResult) -> str:
+    """The card shown when a run finishes."""
+    rows = [
+        ("Business", result.business_name),
+        ("Industry", result.industry),
+        ("Agent", " — ".join(x for x in (result.agent_name, result.agent_title) if x)),
+        ("Agent phone number", result.agent_phone_number),
+        ("Created customer", result.created_customer_idn),
+        ("External ID", result.external_id),
+    ]
+    cells = "".join(
+        f'<tr><td style="{_CELL}; {_MUTED}">{label}</td>'
+        f'<td style="{_CELL}" class="newo-{label.lower().replace(" ", "-")}">'
+        f"{_e(value) if value else '—'}</td></tr>"
+        for label, value in rows)
+    steps = f"{len(result.step_events)} of {result.max_steps or '?'} steps"
+    took = f" in {elapsed_text(result.duration)}" if result.duration is not None else ""
+    missing = (f" ({len(result.missing_steps)} missed while disconnected)"
+               if result.missing_steps else "")
+    return (f'<div class="newo-result" style="{_CARD}; border-left: 4px solid #2e7d32">'
+            f"<b>Onboarded</b> <span style=\"{_MUTED}\">{steps}{missing}{took}</span>"
+            f"<table>{cells}</table></div>")
+
+
+def agent_card(info: AgentInfo) -> str:
+    """What ``agent_request`` answered (the Check status button)."""
+    facts = [("state", info.state), ("customer", info.created_customer_idn),
+             ("business", info.business_name),
+             ("agent", " — ".join(x for x in (info.agent_name, info.agent_title) if x))]
+    shown = " · ".join(f"{label}: <b>{_e(value)}</b>" for label, value in facts if value)
+    return f'<div class="newo-agent-info">Agent status — {shown or "no details yet"}</div>'
+
+
+@dataclass(frozen=True, slots=True)
+class Banner:
+    """An error banner: what happened, the details, what to do next."""
+
+    title: str
+    message: str
+    advice: str
+
+    def html(self) -> str:
+        return error_banner(self.title, self.message, self.advice)
+
+
+def error_banner(title: str, message: str, advice: str) -> str:
+    return (f'<div class="newo-error" role="alert" style="{_CARD}; '
+            'border-left: 4px solid #c62828; background: rgba(198, 40, 40, 0.06)">'
+            f"<b>{_e(title)}</b><div>{_e(message)}</div>"
+            f'<div class="newo-advice" style="margin-top: 4px">{_e(advice)}</div></div>')
+
+
+def outcome_banner(result: OnboardingResult) -> Banner | None:
+    """The banner for a run that ended without onboarding the customer, else None."""
+    if result.status == "error":
+        return Banner("The service could not onboard this customer",
+                      result.error or "onboarding_error without a description",
+                      "Check that the website in source opens in a browser and is the "
+                      "business's home page, then press Start to try again.")
+    if result.status == "timeout":
+        return Banner("No result in time", result.error,
+                      "Press Check status to ask the service where the onboarding is; "
+                      "Start runs it again (raise timeout=... for slow websites).")
+    if result.status == "cancelled":
+        return Banner("Cancelled", result.error or "the run was cancelled",
+                      "Press Start to run it again, or Check status to see what the "
+                      "service did with it.")
+    return None
+
+
+def failure_banner(exc: BaseException) -> Banner:
+    """The banner for an exception that stopped a run or a status check."""
+    message = exc.message if isinstance(exc, NewoError) else redact(f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, AuthenticationError):
+        return Banner("The service refused the client secret", message,
+                      "Set NEWO_CLIENT_SECRET to the connector's secret (shown once when the "
+                      "connector is saved on builder.newo.ai/integrations) and restart.")
+    if isinstance(exc, RealtimeConnectionError):
+        return Banner("The realtime connection was refused", message,
+                      "Check the origin (NEWO_ORIGIN) matches the connector's Domain, "
+                      "then press Start again.")
+    if isinstance(exc, APITimeoutError):
+        return Banner("The service did not answer in time", message,
+                      "Try again in a minute; press Check status to see if it got through.")
+    if isinstance(exc, APIConnectionError):
+        return Banner("Could not connect to the service", message,
+                      "Check the network and NEWO_BASE_URL, then press Start again.")
+    if isinstance(exc, CustomerValidationError):
+        return Banner("Some fields need fixing", message,
+                      "Fix the fields marked ✗ and press Start again.")
+    if isinstance(exc, NewoError):
+        return Banner("The onboarding could not start", message, "Fix the cause and press "
+                      "Start again.")
+    return Banner("Unexpected error", message,
+                  "This is a bug in newo-nb; the log has the traceback. Press Start to retry.")
