@@ -50,6 +50,7 @@ class OnboardingState:
         self.unrecognised: list[UnrecognisedEvent] = []
         self.duplicates = 0
         self._seen: set[str] = set()
+        self._highest_step = -1  # kept so a step costs O(1), not a max() over every step
 
     @classmethod
     def replay(cls, external_id: str, events: Iterable[ServerEvent]) -> OnboardingState:
@@ -87,7 +88,8 @@ class OnboardingState:
         self.steps[step.step_number] = step
         if step.max_steps is not None:
             self.max_steps = max(self.max_steps or 0, step.max_steps)
-        if step.step_number >= max(self.steps):
+        if step.step_number > self._highest_step:  # the latest step sets the stage
+            self._highest_step = step.step_number
             self.stage = step.stage
 
     @property
