@@ -98,6 +98,7 @@ class OnboardingWidget(widgets.VBox):
         self._session: OnboardingSession | None = None
         self._task: asyncio.Task[OnboardingResult] | None = None
         self._cancel_requested = False
+        self._run_began = False
         self._started: float | None = None  # loop time
         self._ended: float | None = None
         self._started_at: dt.datetime | None = None
@@ -172,7 +173,8 @@ class OnboardingWidget(widgets.VBox):
         """Cancel the running onboarding (nothing happens when none is running)."""
         if self.running and self._task is not None:
             self._cancel_requested = True
-            self._task.cancel()
+            if self._run_began:  # else _run sees the flag on its first step
+                self._task.cancel()
 
     async def check_status(self) -> AgentInfo:
         """Ask the service for the actor's state (``agent_request``) and show it."""
@@ -218,6 +220,11 @@ class OnboardingWidget(widgets.VBox):
     # -- the run ------------------------------------------------------------------------
 
     async def _run(self, customer: Customer) -> OnboardingResult:
+        self._run_began = True
+        if self._cancel_requested:  # cancelled before the task's first step
+            result = self._cancelled_result()
+            self._end(result, None)
+            return result
         try:
             client = await self._ensure_client()
             self._session = client.session(customer, on_event=self.handle_event,
@@ -263,6 +270,7 @@ class OnboardingWidget(widgets.VBox):
         self._session = None
         self.result, self.error = None, None
         self._cancel_requested = False
+        self._run_began = False
         self._phase = "running"
         self._started, self._ended = loop.time(), None
         self._started_at = _utcnow()
