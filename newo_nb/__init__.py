@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._batch import OnboardingBatch
 from ._client import ConnectorSettings, NewoClient
 from ._config import DEFAULT_BASE_URL, STAGING_BASE_URL
 from ._customer import Customer
@@ -30,7 +31,16 @@ from ._exceptions import (
     RealtimeConnectionError,
     ServerError,
 )
-from ._frames import events_frame, results_frame, steps_frame
+from ._frames import (
+    answers_frame,
+    events_frame,
+    invalid_frame,
+    read_frame,
+    results_frame,
+    steps_frame,
+    write_frame,
+)
+from ._journal import Journal, load_journal
 from ._protocol import (
     AgentInfo,
     AgentRequest,
@@ -70,9 +80,11 @@ __all__ = [
     "CustomerValidationError",
     "Faults",
     "FieldError",
+    "Journal",
     "NewoClient",
     "NewoError",
     "NotFoundError",
+    "OnboardingBatch",
     "OnboardingError",
     "OnboardingFailed",
     "OnboardingFinished",
@@ -91,10 +103,15 @@ __all__ = [
     "StepEvent",
     "UnrecognisedEvent",
     "__version__",
+    "answers_frame",
     "decode",
     "events_frame",
+    "invalid_frame",
+    "load_journal",
+    "read_frame",
     "results_frame",
     "steps_frame",
+    "write_frame",
 ]
 
 _LAZY = {"Simulator": ".simulator", "Faults": ".simulator", "OnboardingWidget": ".widgets"}

@@ -14,16 +14,16 @@ import asyncio
 import contextlib
 import email.utils
 import logging
+import os
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import httpx
-import pandas as pd
 import tenacity
 
 from ._config import API_PREFIX, Settings
@@ -40,10 +40,12 @@ from ._exceptions import (
     RealtimeConnectionError,
     ServerError,
 )
+from ._journal import Journal, StoredRun, resolve_journal
 from ._protocol import AgentInfo, AgentRequest, OnboardingStarted, ServerEvent, decode
 from ._realtime import RawEventHandler, RealtimeConnection, ReconnectPolicy
 
 if TYPE_CHECKING:
+    from ._batch import CustomersInput, EventCallback, OnboardingBatch, StatusCallback
     from ._session import OnboardingSession
     from ._state import OnboardingResult
 
@@ -68,6 +70,10 @@ class NewoClient:
     ``staging`` for https://chat.stg.newo.ai) and ``NEWO_ORIGIN`` (default
     http://localhost) when the arguments are not given.
 
+    Every event is journalled (see :mod:`newo_nb._journal`): by default in
+    ``NEWO_NB_JOURNAL`` or ``~/.local/share/newo-nb/journal.sqlite3``; ``journal=`` takes a
+    path, a :class:`Journal`, or ``False`` for none.
+
     >>> async with NewoClient() as client:                        # doctest: +SKIP
     ...     result = await client.onboard(Customer(name=..., email=..., source=...))
     """
@@ -81,13 +87,14 @@ class NewoClient:
         timeout: float = 30.0,
         max_retries: int = 3,
         reconnect: ReconnectPolicy | None = None,
-        journal: Any = None,
+        journal: Journal | str | os.PathLike[str] | bool | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         self._settings = Settings.resolve(client_secret, base_url, origin)
         self.max_retries = max_retries
         self.reconnect = reconnect or ReconnectPolicy()
-        self.journal = journal
+        self.journal = resolve_journal(journal)  # opened on first write
+        self._owns_journal = not isinstance(journal, Journal)
         self._http = http_client or httpx.AsyncClient(timeout=timeout)
         self._owns_http = http_client is None
         self._ws_session: aiohttp.ClientSession | None = None
@@ -114,6 +121,8 @@ class NewoClient:
         await self.aclose()
 
     async def aclose(self) -> None:
+        if self.journal is not None and self._owns_journal:
+            self.journal.close()
         if self._owns_http:
             await self._http.aclose()
         if self._ws_session is not None:
@@ -252,21 +261,65 @@ class NewoClient:
         on_event: Callable[[ServerEvent], None] | None = None,
         timeout: float = 600.0,
         silence_timeout: float = 45.0,
+        force: bool = False,
     ) -> OnboardingResult:
         """Onboard one customer and return how it ended (never raises for ``onboarding_error``;
         call ``result.raise_for_status()`` for that).
+
+        If the journal shows this ``external_customer_id`` already finished on this service,
+        the stored result is returned and nothing is sent (no second customer is created);
+        ``force=True`` onboards again.
         """
+        stored = None if force else await self.stored_run(customer.external_id)
+        if stored is not None:
+            log.info("%s already finished (journal run %d); returning the stored result",
+                     customer.external_id, stored.run_id)
+            return stored.result
         session = self.session(customer, on_event=on_event, timeout=timeout,
                                silence_timeout=silence_timeout)
         return await session.run()
 
+    async def stored_run(self, external_id: str) -> StoredRun | None:
+        """The journalled run of ``external_id`` if it finished on this service.
+
+        The journal is keyed by base URL, and a local simulator on a recycled port is a
+        new service with the same URL: a run is trusted unless the service answers 404
+        (no such actor) to ``agent_request``. Nothing is created or started by the check.
+        """
+        stored = self.journal.finished_run(self.base_url, external_id) if self.journal else None
+        if stored is None:
+            return None
+        try:
+            await self.send_actor_event(AgentRequest(external_id))
+        except NotFoundError:
+            log.info("journal run %d of %s is unknown to %s; onboarding afresh",
+                     stored.run_id, external_id, self.base_url)
+            return None
+        except APIError as exc:  # the service is unwell: the journal is the better witness
+            log.info("could not confirm journal run %d of %s (%s); trusting the journal",
+                     stored.run_id, external_id, exc)
+        return stored
+
     async def onboard_many(
-        self, customers: Iterable[Customer] | pd.DataFrame, **kwargs: Any
-    ) -> Any:
-        """Onboard many customers with bounded concurrency (see :mod:`newo_nb._batch`)."""
+        self,
+        customers: CustomersInput,
+        *,
+        concurrency: int = 8,
+        timeout: float = 600.0,
+        silence_timeout: float = 45.0,
+        force: bool = False,
+        on_event: EventCallback | None = None,
+        on_status: StatusCallback | None = None,
+    ) -> OnboardingBatch:
+        """Onboard many customers, at most ``concurrency`` at once (see
+        :class:`~newo_nb.OnboardingBatch`). ``customers``: Customers, dicts, or a DataFrame
+        with the argument columns; bad rows land in ``batch.invalid`` and the rest run.
+        """
         from ._batch import onboard_many
 
-        return await onboard_many(self, customers, **kwargs)
+        return await onboard_many(self, customers, concurrency=concurrency, timeout=timeout,
+                                  silence_timeout=silence_timeout, force=force,
+                                  on_event=on_event, on_status=on_status)
 
     # -- plumbing ---------------------------------------------------------------------
 

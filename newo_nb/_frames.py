@@ -6,18 +6,39 @@ columns, so a frame's schema is readable in one place and survives CSV/Parquet t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
-from ._protocol import UnrecognisedEvent
+from ._exceptions import ConfigurationError
+from ._protocol import (
+    AgentInfo,
+    OnboardingError,
+    OnboardingFinished,
+    ScrapingFinished,
+    StepEvent,
+    UnrecognisedEvent,
+)
 
 if TYPE_CHECKING:
     from ._state import OnboardingResult
 
-__all__ = ["EVENT_COLUMNS", "RESULT_COLUMNS", "STEP_COLUMNS", "events_frame", "results_frame",
-           "steps_frame"]
+__all__ = ["ANSWER_COLUMNS", "EVENT_COLUMNS", "INVALID_COLUMNS", "RESULT_COLUMNS",
+           "STEP_COLUMNS", "answers_frame", "events_frame", "invalid_frame", "read_frame",
+           "results_frame", "steps_frame", "write_frame"]
+
+# Categories in a fixed, meaningful order (values outside them are appended as seen), so
+# a frame's dtype does not depend on which values one run happened to contain.
+STAGES = ("preprocessing", "stage", "postprocessing")
+STATUSES = ("running", "finished", "error", "timeout", "cancelled")
+COMMANDS = (StepEvent.command, ScrapingFinished.command, OnboardingFinished.command,
+            AgentInfo.command, OnboardingError.command, UnrecognisedEvent.command)
+KNOWN_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "stage": STAGES, "status": STATUSES, "command": COMMANDS}
 
 STEP_COLUMNS: dict[str, str] = {
     "external_id": "string",
@@ -61,15 +82,43 @@ RESULT_COLUMNS: dict[str, str] = {
 }
 
 
-def _frame(columns: dict[str, Sequence[Any]], schema: dict[str, str]) -> pd.DataFrame:
-    data: dict[str, Any] = {}
-    for name, dtype in schema.items():
-        values = columns[name]
-        if dtype.startswith("datetime64"):
-            data[name] = pd.to_datetime(pd.Series(values, dtype="float64"), unit="s", utc=True)
-        else:
-            data[name] = pd.Series(values, dtype=dtype)  # type: ignore[call-overload]
-    return pd.DataFrame(data)
+INVALID_COLUMNS: dict[str, str] = {
+    "row": "Int64",  # 0-based position in the input (list or DataFrame)
+    "external_customer_id": "string",  # as given, when it was given
+    "field": "string",
+    "value": "string",  # the value given, as text
+    "problem": "string",  # what is wrong and how to fix it
+}
+
+ANSWER_COLUMNS: dict[str, str] = {"external_id": "string"}  # then one "string" per question
+
+TIMESTAMP = "datetime64[ns, UTC]"
+
+
+def _frame(columns: Mapping[str, Sequence[Any]], schema: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({name: _column(name, dtype, columns[name])
+                         for name, dtype in schema.items()})
+
+
+def _column(name: str, dtype: str, values: Sequence[Any]) -> pd.Series:
+    """One column with its declared dtype. Times arrive as epoch seconds (NaN: unknown)."""
+    if dtype.startswith("datetime64"):
+        epochs = pd.Series(values, dtype="float64")
+        return _as(pd.to_datetime(epochs, unit="s", utc=True), dtype)
+    if dtype == "category":
+        return pd.Series(values, dtype=_categories(name, values))
+    return pd.Series(values, dtype=dtype)
+
+
+def _as(series: pd.Series, dtype: str) -> pd.Series:
+    """``series.astype(dtype)`` for a dtype named in a schema (stubs want literals)."""
+    return cast(pd.Series, cast(Any, series).astype(dtype))
+
+
+def _categories(name: str, values: Iterable[Any]) -> pd.CategoricalDtype:
+    known = KNOWN_CATEGORIES.get(name, ())
+    extra = dict.fromkeys(v for v in values if isinstance(v, str) and v not in known)
+    return pd.CategoricalDtype([*known, *extra])
 
 
 def _epoch(when: Any) -> float:
@@ -136,3 +185,118 @@ def results_frame(results: Iterable[OnboardingResult]) -> pd.DataFrame:
     cols["ended_at"] = [_epoch(r.ended_at) for r in rows]
     cols["duration_s"] = [r.duration if r.duration is not None else float("nan") for r in rows]
     return _frame(cols, RESULT_COLUMNS)
+
+
+def answers_frame(results: Iterable[OnboardingResult]) -> pd.DataFrame:
+    """Wide form: one row per onboarding, one column per question, the answers as text.
+
+    Columns: external_id, then one ``string`` column per question in the order questions
+    were first asked across the results; <NA> where a business never got that question.
+    A question asked twice in one run keeps its first answer (the lowest step number).
+    """
+    rows = list(results)
+    answers: dict[str, list[str | None]] = {}
+    for index, result in enumerate(rows):
+        for step in result.step_events:
+            column = answers.setdefault(step.question, [None] * len(rows))
+            if column[index] is None:
+                column[index] = step.answer
+    cols: dict[str, Sequence[Any]] = {"external_id": [r.external_id for r in rows], **answers}
+    return _frame(cols, {**ANSWER_COLUMNS, **dict.fromkeys(answers, "string")})
+
+
+def invalid_frame(problems: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """Bad input rows, one row per bad field.
+
+    Columns: row (0-based position in the input), external_customer_id (as given, or
+    <NA>), field, value (as text, <NA> when missing), problem (what is wrong, and the fix).
+    """
+    records = list(problems)
+    cols = {name: [r.get(name) for r in records] for name in INVALID_COLUMNS}
+    return _frame(cols, INVALID_COLUMNS)
+
+
+# -- files: CSV and Parquet keep every dtype ------------------------------------------------
+
+FRAME_SCHEMAS: dict[str, dict[str, str]] = {
+    "results": RESULT_COLUMNS, "steps": STEP_COLUMNS, "events": EVENT_COLUMNS,
+    "invalid": INVALID_COLUMNS, "answers": ANSWER_COLUMNS}
+_NA = "<NA>"  # written for missing values in CSV, so an empty string stays an empty string
+_FORMATS = (".csv", ".parquet")
+
+
+def write_frame(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write one of our frames to ``.csv`` or ``.parquet`` so that :func:`read_frame` gets
+    the same columns and dtypes back. Dict columns (events' ``arguments``) become JSON.
+    """
+    target = Path(path)
+    out = frame.copy()
+    for name in out.columns:
+        if out[name].dtype == object:
+            out[name] = out[name].map(json.dumps).astype("string")
+    if _suffix(target) == ".csv":
+        out.to_csv(target, index=False, na_rep=_NA)
+    else:
+        _require_pyarrow()
+        out.to_parquet(target, index=False)
+    return target
+
+
+def read_frame(path: str | os.PathLike[str], kind: str | None = None) -> pd.DataFrame:
+    """Read a frame written by :func:`write_frame`, restoring its dtypes.
+
+    ``kind`` (results, steps, events, invalid, answers) picks the schema; by default it is
+    the file's name without suffix (``steps.csv`` → steps). Dtypes: see each frame's
+    ``*_COLUMNS``; answers are ``string`` in every column.
+    """
+    source = Path(path)
+    schema = FRAME_SCHEMAS.get(kind or source.stem)
+    if schema is None:
+        raise ValueError(f"cannot tell which frame {source.name} holds: pass kind= one of "
+                         f"{sorted(FRAME_SCHEMAS)}")
+    if _suffix(source) == ".csv":
+        raw = pd.read_csv(source, dtype=str, keep_default_na=False, na_values=[_NA])
+    else:
+        _require_pyarrow()
+        raw = pd.read_parquet(source)
+    if schema is ANSWER_COLUMNS:
+        schema = dict.fromkeys(raw.columns, "string")
+    return _restore(raw, schema)
+
+
+def _restore(raw: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
+    missing = [name for name in schema if name not in raw.columns]
+    if missing:
+        raise ValueError(f"the file lacks column(s) {missing}; was it written by write_frame?")
+    return pd.DataFrame({name: _restored(name, dtype, raw[name])
+                         for name, dtype in schema.items()})
+
+
+def _restored(name: str, dtype: str, values: pd.Series) -> pd.Series:
+    if dtype.startswith("datetime64"):
+        return _as(pd.to_datetime(values, utc=True, format="ISO8601"), dtype)
+    if dtype == "object":  # JSON text written by write_frame
+        return pd.Series([json.loads(v) if isinstance(v, str) else v for v in values],
+                         dtype=object)
+    if dtype == "float64":  # Python's float() reads back exactly what repr() wrote
+        return pd.Series([float(v) if isinstance(v, str) else v for v in values],
+                         dtype="float64")
+    if dtype == "category":
+        strings = values.astype(object).where(values.notna(), None)
+        return pd.Series(strings, dtype=_categories(name, strings))
+    return _as(values, dtype)
+
+
+def _suffix(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in _FORMATS:
+        raise ValueError(f"{path.name}: write frames as .csv or .parquet, not {suffix or '(none)'}")
+    return suffix
+
+
+def _require_pyarrow() -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise ConfigurationError("Parquet needs pyarrow: pip install 'newo-nb[parquet]', or "
+                                 "use .csv") from None

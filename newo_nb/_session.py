@@ -86,6 +86,7 @@ class OnboardingSession:
         if self.started_at is not None:
             raise RuntimeError("an OnboardingSession runs once; make a new one to run again")
         self.started_at = _now()
+        self._journal_started()
         self._ended = asyncio.get_running_loop().create_future()
         self._last_progress = asyncio.get_running_loop().time()
         try:
@@ -95,9 +96,24 @@ class OnboardingSession:
         except asyncio.CancelledError:
             self.result = self.snapshot("cancelled", "the run was cancelled")
             raise
+        except Exception as failure:  # a setup failure still ends the journalled run
+            self._journal_ended("error", f"{type(failure).__name__}: {failure}")
+            raise
         finally:
+            if self.result is not None:
+                self._journal_ended(self.result.status, self.result.error)
             await asyncio.shield(self._close())
         return self.result
+
+    def _journal_started(self) -> None:
+        journal, started = self.client.journal, self.started_at
+        if journal is not None and started is not None:
+            journal.run_started(service=self.client.base_url, customer=self.customer,
+                                started_at=started)
+
+    def _journal_ended(self, status: Status, reason: str) -> None:
+        if self.client.journal is not None:
+            self.client.journal.run_ended(self.external_id, status, reason, _now())
 
     async def _start(self) -> None:
         client, customer = self.client, self.customer

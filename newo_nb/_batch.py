@@ -1,0 +1,459 @@
+"""Many onboardings at once: bounded concurrency, one failure never stops the others.
+
+Input rows are validated first; bad ones go to ``OnboardingBatch.invalid`` (row, field,
+problem) and the good ones run. ``concurrency`` workers take customers in input order;
+each runs an :class:`OnboardingSession`, so every raw event reaches the journal and the
+batch's observers as it arrives. Cancelling ``run()`` cancels every session, waits for
+them to close and keeps everything received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import secrets
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+
+from ._customer import Customer
+from ._exceptions import CustomerValidationError, FieldError
+from ._frames import (
+    answers_frame,
+    events_frame,
+    invalid_frame,
+    read_frame,
+    results_frame,
+    steps_frame,
+    write_frame,
+)
+from ._journal import StoredRun, batch_scope
+from ._protocol import ServerEvent
+from ._secrets import redact
+from ._state import OnboardingResult
+
+if TYPE_CHECKING:
+    from ._client import NewoClient
+    from ._session import OnboardingSession
+
+__all__ = ["BatchStatus", "BusinessStatus", "OnboardingBatch", "onboard_many"]
+
+log = logging.getLogger("newo_nb.batch")
+
+BatchStatus = Literal["ready", "running", "finished", "cancelled"]
+# A business: waiting for a worker, running, or how its onboarding ended.
+BusinessStatus = Literal["queued", "running", "finished", "error", "timeout", "cancelled"]
+EventCallback = Callable[[str, ServerEvent], None]
+StatusCallback = Callable[[str, str], None]
+CustomersInput = Iterable[Customer | Mapping[str, Any]] | pd.DataFrame
+
+FRAME_NAMES = ("results", "steps", "events", "answers", "invalid")
+BUSINESS_STATUSES = ("queued", "running", "finished", "error", "timeout", "cancelled")
+PROGRESS_COLUMNS = ("external_id", "status", "steps_received", "max_steps", "business_name",
+                    "industry")
+_NOT_STARTED = "the batch was cancelled before this business started"
+
+
+class OnboardingBatch:
+    """Onboard many customers; per-business live state while running, frames after.
+
+    >>> batch = await client.onboard_many(sim.sample_customers(), concurrency=8)  # doctest: +SKIP
+    >>> batch.results          # one row per business (status, business, agent, error...)
+    >>> batch.steps            # every step of every business, long form
+    >>> batch.answers          # one row per business, one column per question
+    >>> batch.invalid          # input rows that could not run: row, field, problem
+
+    To watch it live (a widget does this), build it, observe, then run it as a task:
+
+    >>> batch = OnboardingBatch(client, customers, on_event=..., on_status=...)  # doctest: +SKIP
+    >>> task = asyncio.ensure_future(batch.run())
+    >>> batch.status_of("sample-bean-and-bloom-cafe"), batch.counts(), batch.progress()
+
+    ``on_event(external_id, event)`` is called for every event of every business (new
+    ones only, duplicates dropped), ``on_status(external_id, status)`` when a business
+    starts and when it ends. Both run on the event loop and must be quick.
+    """
+
+    def __init__(
+        self,
+        client: NewoClient | None,
+        customers: CustomersInput,
+        *,
+        concurrency: int = 8,
+        timeout: float = 600.0,
+        silence_timeout: float = 45.0,
+        force: bool = False,
+        on_event: EventCallback | None = None,
+        on_status: StatusCallback | None = None,
+        batch_id: str | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency={concurrency} must be 1 or more")
+        self.client = client
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.silence_timeout = silence_timeout
+        self.force = force
+        self.on_event = on_event
+        self.on_status = on_status
+        self.batch_id = batch_id or _new_batch_id()
+        self.customers, self._problems = parse_customers(customers)
+        self._ids = [customer.external_id for _, customer in self.customers]  # input order
+        self._replayed: list[OnboardingResult] | None = None  # set for journal-loaded batches
+        self.sessions: dict[str, OnboardingSession] = {}  # started ones, live
+        self.reused: set[str] = set()  # answered from the journal, not run again
+        self.status: BatchStatus = "ready"
+        self.started_at: dt.datetime | None = None
+        self.ended_at: dt.datetime | None = None
+        self._results: dict[str, OnboardingResult] = {}
+
+    @classmethod
+    def from_stored(cls, stored: Sequence[StoredRun], *, invalid: list[dict[str, Any]],
+                    batch_id: str | None) -> OnboardingBatch:
+        """A finished batch made of journalled runs (see :func:`newo_nb.load_journal`)."""
+        batch = cls(None, [], batch_id=batch_id or "journal")
+        batch.customers = [(i, run.customer) for i, run in enumerate(stored)
+                           if run.customer is not None]
+        batch._ids = [run.result.external_id for run in stored]
+        batch._results = {run.result.external_id: run.result for run in stored}
+        batch._replayed = [run.result for run in stored]  # every_run may repeat a customer
+        batch._problems = list(invalid)
+        batch.status = "finished"
+        starts = [r.result.started_at for r in stored if r.result.started_at]
+        batch.started_at = min(starts) if starts else None
+        return batch
+
+    # -- live state -----------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __iter__(self) -> Iterator[OnboardingResult]:
+        return iter(self.onboarding_results)
+
+    def __getitem__(self, external_id: str) -> OnboardingResult:
+        """The result (or, while it runs, a snapshot) of one business."""
+        result = self._result_or_snapshot(external_id)
+        if result is None:
+            raise KeyError(f"{external_id!r} is not in this batch or has not started yet")
+        return result
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k}={v}" for k, v in self.counts().items() if v)
+        return (f"OnboardingBatch(batch_id={self.batch_id!r}, status={self.status!r}, "
+                f"businesses={len(self)}, {counts or 'empty'}, invalid_rows="
+                f"{len({p['row'] for p in self._problems})})")
+
+    def status_of(self, external_id: str) -> BusinessStatus:
+        if external_id in self._results:
+            return self._results[external_id].status
+        return "running" if external_id in self.sessions else "queued"
+
+    def counts(self) -> dict[str, int]:
+        """How many businesses are in each status (queued, running, finished...)."""
+        tally = dict.fromkeys(BUSINESS_STATUSES, 0)
+        for external_id in self._ids:
+            tally[self.status_of(external_id)] += 1
+        return tally
+
+    @property
+    def done(self) -> int:
+        """Businesses whose onboarding has ended, however it ended."""
+        return len(self._results)
+
+    def progress(self) -> pd.DataFrame:
+        """A live one-row-per-business view: external_id, status, steps_received, max_steps,
+        business_name, industry. Cheap enough to poll a few times a second."""
+        rows = [self._live_row(external_id) for external_id in self._ids]
+        columns = list(zip(*rows, strict=True)) if rows else [()] * 6
+        dtypes: tuple[Any, ...] = ("string", pd.CategoricalDtype(list(BUSINESS_STATUSES)),
+                                   "Int64", "Int64", "string", "string")
+        return pd.DataFrame({name: pd.Series(list(values), dtype=dtype)
+                             for name, values, dtype in zip(PROGRESS_COLUMNS, columns, dtypes,
+                                                            strict=True)})
+
+    def _live_row(self, external_id: str) -> tuple[Any, ...]:
+        result = self._results.get(external_id)
+        if result is not None:
+            return (external_id, result.status, len(result.step_events), result.max_steps,
+                    result.business_name, result.industry)
+        session = self.sessions.get(external_id)
+        if session is None:
+            return (external_id, "queued", 0, None, "", "")
+        state = session.state  # read the live fold directly: no snapshot per poll
+        scraped = state.scraping
+        return (external_id, "running", state.steps_received, state.max_steps,
+                scraped.business_name if scraped else "", scraped.industry if scraped else "")
+
+    def _result_or_snapshot(self, external_id: str) -> OnboardingResult | None:
+        if external_id in self._results:
+            return self._results[external_id]
+        session = self.sessions.get(external_id)
+        return session.snapshot() if session is not None and session.started_at else None
+
+    # -- frames ---------------------------------------------------------------------------
+
+    @property
+    def onboarding_results(self) -> list[OnboardingResult]:
+        """Every business's result in input order (snapshots for those still running)."""
+        if self._replayed is not None:
+            return list(self._replayed)
+        found = (self._result_or_snapshot(external_id) for external_id in self._ids)
+        return [r for r in found if r is not None]
+
+    @property
+    def results(self) -> pd.DataFrame:
+        """One row per business; columns as :func:`newo_nb.results_frame`."""
+        return results_frame(self.onboarding_results)
+
+    @property
+    def steps(self) -> pd.DataFrame:
+        """Every business's steps, long form; columns as :func:`newo_nb.steps_frame`."""
+        return steps_frame(self.onboarding_results)
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """Every event received, one row each; columns as :func:`newo_nb.events_frame`."""
+        return events_frame(self.onboarding_results)
+
+    @property
+    def answers(self) -> pd.DataFrame:
+        """One row per business, one column per question (see ``answers_frame``)."""
+        return answers_frame(self.onboarding_results)
+
+    @property
+    def invalid(self) -> pd.DataFrame:
+        """Input rows that could not run: row, external_customer_id, field, value, problem."""
+        return invalid_frame(self._problems)
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return {name: getattr(self, name) for name in FRAME_NAMES}
+
+    def to_csv(self, directory: str | os.PathLike[str]) -> list[Path]:
+        """Write results/steps/events/answers/invalid ``.csv`` files; read them back with
+        :meth:`read_frames` to get the same dtypes."""
+        return self._write(directory, ".csv")
+
+    def to_parquet(self, directory: str | os.PathLike[str]) -> list[Path]:
+        """Like :meth:`to_csv`, as ``.parquet`` (needs pyarrow: ``newo-nb[parquet]``)."""
+        return self._write(directory, ".parquet")
+
+    def _write(self, directory: str | os.PathLike[str], suffix: str) -> list[Path]:
+        folder = Path(directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        return [write_frame(frame, folder / f"{name}{suffix}")
+                for name, frame in self.frames().items()]
+
+    @staticmethod
+    def read_frames(directory: str | os.PathLike[str]) -> dict[str, pd.DataFrame]:
+        """The frames written by :meth:`to_csv` or :meth:`to_parquet`, dtypes restored."""
+        folder = Path(directory)
+        found = {}
+        for name in FRAME_NAMES:
+            for suffix in (".parquet", ".csv"):
+                if (folder / f"{name}{suffix}").exists():
+                    found[name] = read_frame(folder / f"{name}{suffix}")
+                    break
+        if not found:
+            raise FileNotFoundError(f"no batch frames (results.csv, steps.parquet...) in {folder}")
+        return found
+
+    # -- running --------------------------------------------------------------------------
+
+    async def run(self) -> OnboardingBatch:
+        """Onboard every valid customer; returns self. Cancelling cancels every session."""
+        if self.status != "ready" or self.client is None:
+            raise RuntimeError("this batch has already run (or was loaded from a journal); "
+                               "make a new one with client.onboard_many(...)")
+        self.status, self.started_at = "running", _now()
+        self._journal_batch_started()
+        queue = deque(customer for _, customer in self.customers)
+        workers = [asyncio.ensure_future(self._worker(queue))
+                   for _ in range(min(self.concurrency, len(queue)))]
+        try:
+            if workers:
+                await asyncio.gather(*workers)
+            self.status = "finished"
+        except asyncio.CancelledError:
+            await self._cancel(workers, queue)
+            raise
+        finally:
+            self.ended_at = _now()
+            self._journal_batch_ended()
+        return self
+
+    async def _cancel(self, workers: list[asyncio.Task[None]], queue: deque[Customer]) -> None:
+        for worker in workers:
+            worker.cancel()
+        if workers:
+            await asyncio.wait(workers)  # each session closes and keeps what it received
+        for customer in queue:
+            self._ended(customer.external_id,
+                        OnboardingResult(customer.external_id, "cancelled", error=_NOT_STARTED))
+        self.status = "cancelled"
+
+    async def _worker(self, queue: deque[Customer]) -> None:
+        while queue:
+            customer = queue.popleft()
+            with batch_scope(self.batch_id):
+                await self._onboard(customer)
+
+    async def _onboard(self, customer: Customer) -> None:
+        assert self.client is not None
+        external_id = customer.external_id
+        if not self.force and await self._reuse(external_id):
+            return
+        session = self.client.session(customer, on_event=self._relay(external_id),
+                                      timeout=self.timeout, silence_timeout=self.silence_timeout)
+        self.sessions[external_id] = session
+        self._notify(external_id, "running")
+        try:
+            result = await session.run()
+        except asyncio.CancelledError:
+            self._ended(external_id, session.result or session.snapshot("cancelled"))
+            raise
+        except Exception as exc:  # one business failing must not stop the others
+            log.warning("onboarding %s failed: %s", external_id, exc)
+            result = session.snapshot("error", reason=_describe(exc))
+        self._ended(external_id, result)
+
+    async def _reuse(self, external_id: str) -> bool:
+        """Take a finished run from the journal instead of onboarding twice."""
+        assert self.client is not None
+        stored = await self.client.stored_run(external_id)
+        if stored is None:
+            return False
+        log.info("%s already finished (journal run %d); not onboarding again",
+                 external_id, stored.run_id)
+        if self.client.journal is not None:
+            self.client.journal.link(self.batch_id, stored.run_id)
+        self.reused.add(external_id)
+        self._ended(external_id, stored.result)
+        return True
+
+    def _relay(self, external_id: str) -> Callable[[ServerEvent], None] | None:
+        callback = self.on_event
+        if callback is None:
+            return None
+
+        def relay(event: ServerEvent) -> None:
+            callback(external_id, event)  # the session logs a failing callback
+
+        return relay
+
+    def _ended(self, external_id: str, result: OnboardingResult) -> None:
+        self._results[external_id] = result
+        self._notify(external_id, result.status)
+
+    def _notify(self, external_id: str, status: str) -> None:
+        if self.on_status is None:
+            return
+        try:
+            self.on_status(external_id, status)
+        except Exception:  # an observer's bug must not end the batch
+            log.exception("on_status callback failed for %s", external_id)
+
+    def _journal_batch_started(self) -> None:
+        client = self.client
+        if client is not None and client.journal is not None and self.started_at is not None:
+            client.journal.batch_started(self.batch_id, service=client.base_url,
+                                         size=len(self.customers), invalid=self._problems,
+                                         started_at=self.started_at)
+
+    def _journal_batch_ended(self) -> None:
+        journal = self.client.journal if self.client else None
+        if journal is not None and self.ended_at is not None:
+            journal.batch_ended(self.batch_id, self.status, self.ended_at)
+
+
+async def onboard_many(
+    client: NewoClient,
+    customers: CustomersInput,
+    *,
+    concurrency: int = 8,
+    timeout: float = 600.0,
+    silence_timeout: float = 45.0,
+    force: bool = False,
+    on_event: EventCallback | None = None,
+    on_status: StatusCallback | None = None,
+) -> OnboardingBatch:
+    """Onboard ``customers`` (Customers, dicts, or a DataFrame with the argument columns)
+    with at most ``concurrency`` at once, and return the finished :class:`OnboardingBatch`.
+
+    Bad rows are reported in ``batch.invalid`` and skipped; a business that fails ends
+    with status "error" (reason in ``error``) and the others carry on. Customers already
+    finished according to the journal are not onboarded again unless ``force=True``.
+    """
+    batch = OnboardingBatch(client, customers, concurrency=concurrency, timeout=timeout,
+                            silence_timeout=silence_timeout, force=force, on_event=on_event,
+                            on_status=on_status)
+    return await batch.run()
+
+
+# -- input ---------------------------------------------------------------------------------
+
+
+def parse_customers(
+    customers: CustomersInput,
+) -> tuple[list[tuple[int, Customer]], list[dict[str, Any]]]:
+    """Valid customers with their row numbers, and one problem record per bad field."""
+    rows: Iterable[Any] = (
+        (dict(record) for record in customers.to_dict(orient="records"))
+        if isinstance(customers, pd.DataFrame) else customers)
+    good: list[tuple[int, Customer]] = []
+    problems: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for row, item in enumerate(rows):
+        try:
+            customer = _customer(item, row)
+        except CustomerValidationError as bad:
+            problems += [_problem(row, item, e) for e in bad.errors]
+            continue
+        first = seen.setdefault(customer.external_id, row)
+        if first != row:
+            problems.append(_problem(row, item, FieldError(
+                "external_customer_id", customer.external_id,
+                f"repeats row {first}; give every business its own external_customer_id")))
+            continue
+        good.append((row, customer))
+    return good, problems
+
+
+def _customer(item: Any, row: int) -> Customer:
+    if isinstance(item, Customer):
+        return item
+    if isinstance(item, Mapping):
+        return Customer.from_mapping(item, row=row)
+    raise CustomerValidationError([FieldError(
+        "<row>", type(item).__name__,
+        "is not a customer; give a Customer, a dict or a DataFrame row")], row=row)
+
+
+def _problem(row: int, item: Any, error: FieldError) -> dict[str, Any]:
+    given = item.get("external_customer_id") if isinstance(item, Mapping) else getattr(
+        item, "external_customer_id", None)
+    return {"row": row,
+            "external_customer_id": given if isinstance(given, str) and given else None,
+            "field": error.field,
+            "value": None if error.value is None else redact(str(error.value)),
+            "problem": error.problem}
+
+
+# -- small helpers -------------------------------------------------------------------------
+
+
+def _describe(exc: BaseException) -> str:
+    return redact(f"{type(exc).__name__}: {exc}")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _new_batch_id() -> str:
+    return f"{_now():%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
