@@ -91,6 +91,7 @@ async def test_run_fills_progress_table_stage_and_result_card(
     assert "Finished" in w._status.value
     assert f"step {total} of {total}" in w._status.value
     assert "postprocessing" in w._status.value  # the last stage
+    assert re.search(r'class="newo-elapsed">0:\d\d<', w._status.value)
     actor = sim.actors[customer.external_id]
     card = w._card.value
     for value in (actor.business_name, actor.industry, actor.agent_name, actor.agent_title,

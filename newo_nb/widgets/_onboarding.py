@@ -209,6 +209,7 @@ class OnboardingWidget(widgets.VBox):
             await self._client.aclose()
         if self._simulator is not None:
             await self._simulator.stop()
+            self._simulator = None
         if self._owns_client:
             self._client = None
 
@@ -233,8 +234,8 @@ class OnboardingWidget(widgets.VBox):
             result = await self._session.run()
         except asyncio.CancelledError:
             if not self._cancel_requested:
-                self._end(None, asyncio.CancelledError())
-                raise  # the loop is shutting down: let it
+                self._end(self._cancelled_result(), None)
+                raise  # cancelled from outside (the loop is shutting down): let it
             result = self._cancelled_result()
         except Exception as exc:
             self._end(None, exc)

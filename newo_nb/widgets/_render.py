@@ -123,7 +123,7 @@ def step_table(rows: Sequence[str], *, hidden: int = 0) -> str:
         note = (f'<tr><td colspan="4" style="{_CELL}; {_MUTED}">… {hidden:,} earlier steps not '
                 "shown here; <code>w.steps</code> has every step</td></tr>")
     return ('<div class="newo-steps" style="max-height: 420px; overflow-y: auto">'
-            '<table style="border-collapse: collapse; width: 100%">'
+            '<table style="border-collapse: collapse; width: 100%; line-height: 1.4">'
             f"<thead><tr>{head}</tr></thead><tbody>{note}{''.join(rows)}</tbody>"
             "</table></div>")
 

@@ -66,7 +66,9 @@ class RedrawThrottle:
         """Note that something changed; a redraw follows within one interval."""
         self._dirty = True
         if self._pending is not None:
-            return  # folded into the draw already scheduled
+            if self._loop is None or not self._loop.is_closed():
+                return  # folded into the draw already scheduled
+            self._pending = None  # its loop is gone: schedule afresh
         loop = self._bind_loop()
         if loop is None:
             self._draw()  # no loop to defer to (a plain script): draw now
