@@ -101,10 +101,13 @@ def _frame(columns: Mapping[str, Sequence[Any]], schema: dict[str, str]) -> pd.D
 
 
 def _column(name: str, dtype: str, values: Sequence[Any]) -> pd.Series:
-    """One column with its declared dtype. Times arrive as epoch seconds (NaN: unknown)."""
+    """One column with its declared dtype. Times arrive as epoch seconds (events) or as
+    datetimes (a run's start and end, kept to the microsecond); None/NaN: unknown."""
     if dtype.startswith("datetime64"):
-        epochs = pd.Series(values, dtype="float64")
-        return _as(pd.to_datetime(epochs, unit="s", utc=True), dtype)
+        if all(isinstance(v, float | int) for v in values):
+            epochs = pd.Series(values, dtype="float64")
+            return _as(pd.to_datetime(epochs, unit="s", utc=True), dtype)
+        return _as(pd.to_datetime(pd.Series(values, dtype=object), utc=True), dtype)
     if dtype == "category":
         return pd.Series(values, dtype=_categories(name, values))
     return pd.Series(values, dtype=dtype)
@@ -181,8 +184,8 @@ def results_frame(results: Iterable[OnboardingResult]) -> pd.DataFrame:
     cols["steps_received"] = [len(r.step_events) for r in rows]
     cols["missing_steps"] = [len(r.missing_steps) for r in rows]
     cols["unrecognised"] = [len(r.unrecognised) for r in rows]
-    cols["started_at"] = [_epoch(r.started_at) for r in rows]
-    cols["ended_at"] = [_epoch(r.ended_at) for r in rows]
+    cols["started_at"] = [r.started_at for r in rows]
+    cols["ended_at"] = [r.ended_at for r in rows]
     cols["duration_s"] = [r.duration if r.duration is not None else float("nan") for r in rows]
     return _frame(cols, RESULT_COLUMNS)
 

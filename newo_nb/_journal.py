@@ -262,11 +262,18 @@ class Journal:
     # -- reading ------------------------------------------------------------------------
 
     def finished_run(self, service: str, external_id: str) -> StoredRun | None:
-        """The latest run of ``external_id`` on ``service`` that finished, if any."""
-        rows = self._read(
-            "SELECT run_id, status FROM runs WHERE service = ? AND external_id = ? "
-            "AND (status = 'finished' OR status IS NULL) ORDER BY run_id DESC",
-            (service, external_id))
+        """The latest run of ``external_id`` on ``service`` that finished, if any.
+
+        An unreadable journal answers None (logged): it cannot vouch for anything.
+        """
+        try:
+            rows = self._read(
+                "SELECT run_id, status FROM runs WHERE service = ? AND external_id = ? "
+                "AND (status = 'finished' OR status IS NULL) ORDER BY run_id DESC",
+                (service, external_id))
+        except (sqlite3.Error, ConfigurationError) as exc:
+            log.warning("journal %s could not be read: %s", self.path, exc)
+            return None
         for run_id, _ in rows:
             if run_id in self._running:
                 continue  # still running in this process

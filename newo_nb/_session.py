@@ -101,7 +101,7 @@ class OnboardingSession:
             raise
         finally:
             if self.result is not None:
-                self._journal_ended(self.result.status, self.result.error)
+                self._journal_ended(self.result.status, self.result.error, self.result.ended_at)
             await asyncio.shield(self._close())
         return self.result
 
@@ -111,9 +111,9 @@ class OnboardingSession:
             journal.run_started(service=self.client.base_url, customer=self.customer,
                                 started_at=started)
 
-    def _journal_ended(self, status: Status, reason: str) -> None:
+    def _journal_ended(self, status: Status, reason: str, at: dt.datetime | None = None) -> None:
         if self.client.journal is not None:
-            self.client.journal.run_ended(self.external_id, status, reason, _now())
+            self.client.journal.run_ended(self.external_id, status, reason, at or _now())
 
     async def _start(self) -> None:
         client, customer = self.client, self.customer
