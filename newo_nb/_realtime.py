@@ -3,14 +3,17 @@
 The service never documents the event name that carries its payloads, so a catch-all
 handler takes every event and hands ``(event_name, payload, received_at)`` to the
 session synchronously (no task per event, no interleaving). Reconnection after a
-transport drop is python-socketio's, bounded; each (re)connect is reported so the
-session can resynchronise with ``agent_request``.
+transport drop is python-socketio's, bounded; when it gives up, the connection keeps
+opening afresh with backoff until closed (the session's own timeout bounds it), because a
+run that lost its socket for good would only ever time out. Each (re)connect is reported
+so the session can resynchronise with ``agent_request``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +30,7 @@ __all__ = ["RawEventHandler", "RealtimeConnection", "ReconnectPolicy"]
 log = logging.getLogger("newo_nb.realtime")
 
 RawEventHandler = Callable[[str, Any, float], None]
+_CONNECT_ERRORS = (socketio.exceptions.ConnectionError, aiohttp.ClientError, OSError, ValueError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +57,7 @@ class RealtimeConnection:
         reconnect: ReconnectPolicy | None = None,
         http_session: aiohttp.ClientSession | None = None,
     ) -> None:
-        policy = reconnect or ReconnectPolicy()
+        policy = self._policy = reconnect or ReconnectPolicy()
         self._url = f"{base_url}?{urlencode(query)}"  # python-socketio has no query argument
         self._origin = origin
         self._on_raw_event = on_raw_event
@@ -61,6 +65,8 @@ class RealtimeConnection:
         self._on_disconnect = on_disconnect
         self.connects = 0
         self.refusal: str | None = None
+        self._closing = False
+        self._reopening: asyncio.Task[None] | None = None
         kwargs: dict[str, Any] = {"http_session": http_session} if http_session else {}
         self._sio = socketio.AsyncClient(
             reconnection=policy.attempts > 0,
@@ -76,6 +82,7 @@ class RealtimeConnection:
         self._sio.on("connect", self._connected)
         self._sio.on("disconnect", self._disconnected)
         self._sio.on("connect_error", self._connect_error)
+        self._sio.on("__disconnect_final", self._gave_up)  # python-socketio stopped trying
 
     @property
     def connected(self) -> bool:
@@ -84,18 +91,44 @@ class RealtimeConnection:
     async def open(self, *, timeout: float = 15.0) -> None:
         """Connect, or raise :class:`RealtimeConnectionError` with the server's reason."""
         try:
-            await self._sio.connect(
-                self._url,
-                headers={"Origin": self._origin},
-                transports=["websocket"],
-                wait_timeout=timeout,
-            )
-        except (socketio.exceptions.ConnectionError, aiohttp.ClientError, OSError) as exc:
+            await self._connect(timeout)
+        except _CONNECT_ERRORS as exc:
             await self.close()
             reason = self.refusal or str(exc) or type(exc).__name__
             raise RealtimeConnectionError(reason) from None
 
+    async def _connect(self, timeout: float) -> None:
+        await self._sio.connect(
+            self._url,
+            headers={"Origin": self._origin},
+            transports=["websocket"],
+            wait_timeout=timeout,
+        )
+
+    def _gave_up(self) -> None:
+        if not self._closing and self._reopening is None:
+            log.info("socket.io gave up reconnecting; opening a new connection")
+            self._reopening = asyncio.ensure_future(self._reopen())
+
+    async def _reopen(self) -> None:
+        """Open afresh with backoff and jitter until connected or closed."""
+        delay = self._policy.delay
+        try:
+            while not self._closing and not self._sio.connected:
+                try:
+                    await self._connect(timeout=15.0)
+                except _CONNECT_ERRORS as exc:
+                    log.info("reopening the connection failed (%s); next try in %.1fs",
+                             self.refusal or exc, delay)
+                    await asyncio.sleep(delay * random.uniform(0.5, 1.5))  # noqa: S311
+                    delay = min(delay * 2, max(self._policy.delay_max, delay))
+        finally:
+            self._reopening = None
+
     async def close(self) -> None:
+        self._closing = True
+        if self._reopening is not None:
+            self._reopening.cancel()
         try:
             self._sio.reconnection = False  # a close is final: no reconnect loop left behind
             await self._sio.disconnect()

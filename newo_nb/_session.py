@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._customer import Customer
-from ._exceptions import NewoError
+from ._exceptions import APIConnectionError, NewoError, ServerError
 from ._protocol import AgentInfo, AgentRequest, OnboardingStarted, ServerEvent, decode
 from ._state import OnboardingResult, OnboardingState, Status
 
@@ -66,6 +66,7 @@ class OnboardingSession:
         self._last_progress = 0.0  # loop time of the last event that was not agent_info
         self._conn: RealtimeConnection | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._probe: asyncio.Future[ServerEvent] | None = None  # next event, when asked for
 
     @property
     def external_id(self) -> str:
@@ -125,7 +126,34 @@ class OnboardingSession:
         self.connection_status = "connecting"
         await client.open_connection(self._conn)
         started = OnboardingStarted(customer.external_id, customer.to_arguments())
-        await client.send_actor_event(started)
+        try:
+            await client.send_actor_event(started)
+        except (ServerError, APIConnectionError) as failure:
+            # The service may have accepted it before failing (a gateway timing out): sending
+            # it again could onboard the customer twice, so ask the service what it knows.
+            if not await self._started_despite(failure):
+                failure.add_note("onboarding_started was not sent again (that could onboard "
+                                 "the customer twice) and the service shows no run for it: "
+                                 "onboard again once the service answers.")
+                raise
+
+    async def _started_despite(self, failure: NewoError) -> bool:
+        """Whether the run began although ``onboarding_started`` failed; never resends it."""
+        log.warning("onboarding_started for %s failed (%s); asking for agent_info instead "
+                    "of sending it again", self.external_id, failure)
+        loop = asyncio.get_running_loop()
+        for _ in range(self.status_checks):
+            if self.state.steps or self.state.done:
+                return True
+            self._probe = probe = loop.create_future()
+            await self._request_status()
+            await asyncio.wait({probe}, timeout=min(self.silence_timeout, 10.0))
+            info = self.state.agent_info
+            if self.state.steps or self.state.done or (info and info.state not in ("", "start")):
+                return True
+            if info is not None and info.state == "start":
+                return False  # the service says it never began
+        return False
 
     async def _await_end(self) -> tuple[Status | None, str]:
         """Wait for the end; on silence ask for agent_info, a bounded number of times.
@@ -144,6 +172,10 @@ class OnboardingSession:
                 return "timeout", f"no result after {self.timeout:.0f}s; {self._last_seen()}"
             if self._last_progress > window:  # progress since the last check: start afresh
                 checks, window = 0, self._last_progress
+            if self.connection_status != "connected":
+                # agent_info answers on the socket: asking while it is down wastes a check.
+                # The reconnect resyncs by itself; the overall deadline still bounds this.
+                window = now
             if now - window >= self.silence_timeout:
                 if checks >= self.status_checks:
                     quiet = now - self._last_progress
@@ -178,6 +210,8 @@ class OnboardingSession:
             self._last_progress = asyncio.get_running_loop().time()
         if self.state.done and self._ended is not None and not self._ended.done():
             self._ended.set_result(None)
+        if self._probe is not None and not self._probe.done():
+            self._probe.set_result(event)
         if self.on_event is not None:
             try:
                 self.on_event(event)

@@ -270,7 +270,7 @@ async def test_agent_info_state_follows_the_run(
     assert created.email == customer.email
 
     sim.faults_for[customer.external_id] = Faults(error_after_step=1)
-    await client.onboard(customer)
+    await client.onboard(customer, force=True)  # it finished once: onboard it again anyway
     assert (await client.request_agent_info(customer.external_id)).state == "error"
 
 

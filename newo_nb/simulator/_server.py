@@ -178,7 +178,8 @@ class Simulator:
         self._record(request, status, **kw)
         return web.json_response({"detail": reason}, status=status)
 
-    def _injected(self, request: web.Request, external_id: str = "") -> web.Response | None:
+    def _injected(self, request: web.Request, external_id: str = "",
+                  event_idn: str = "") -> web.Response | None:
         """An http_errors fault due for this path, if any."""
         path = request.path.rsplit("/", 1)[-1]
         faults = self._faults(external_id)
@@ -188,7 +189,7 @@ class Simulator:
         if count >= len(plan):
             return None
         status = plan[count]
-        self._record(request, status, external_id)
+        self._record(request, status, external_id, event_idn)
         headers = {"Retry-After": f"{faults.retry_after:g}"} if status in (429, 503) else {}
         return web.json_response({"detail": f"simulated {status}"}, status=status,
                                  headers=headers)
@@ -253,7 +254,7 @@ class Simulator:
         except _Refusal as no:
             return self._refuse(request, no.status, no.reason)
         external_id, event_idn = body["external_id"], body["event_idn"]
-        if (injected := self._injected(request, external_id)) is not None:
+        if (injected := self._injected(request, external_id, event_idn)) is not None:
             return injected
         actor = self.actors.get(external_id)
         if actor is None:
