@@ -58,6 +58,11 @@ class NewoError(Exception):
         self.message = redact(message)
         super().__init__(self.message)
 
+    def explain(self, advice: str) -> None:
+        """Add what the caller knows about the failure to its message (before re-raising)."""
+        self.message = f"{self.message} {redact(advice)}"
+        self.args = (self.message, *self.args[1:])
+
 
 class ConfigurationError(NewoError):
     """A setting is missing or unusable."""

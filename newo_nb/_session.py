@@ -132,9 +132,9 @@ class OnboardingSession:
             # The service may have accepted it before failing (a gateway timing out): sending
             # it again could onboard the customer twice, so ask the service what it knows.
             if not await self._started_despite(failure):
-                failure.add_note("onboarding_started was not sent again (that could onboard "
-                                 "the customer twice) and the service shows no run for it: "
-                                 "onboard again once the service answers.")
+                failure.explain("onboarding_started was not sent again (that could onboard "
+                                "the customer twice) and the service shows no run for it: "
+                                "onboard again once the service answers.")
                 raise
 
     async def _started_despite(self, failure: NewoError) -> bool:

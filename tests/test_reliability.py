@@ -78,7 +78,8 @@ async def test_drop_reconnects_resyncs_and_reports_missing_steps(
     assert result.status == "finished", result.error
     assert session.reconnects >= 1
     assert _calls(sim, customer, "agent_request"), "a reconnect must be followed by agent_request"
-    assert _calls(sim, customer, "onboarding_started") == [200]  # resync never restarts the onboarding
+    # the resync never restarts the onboarding
+    assert _calls(sim, customer, "onboarding_started") == [200]
     assert result.created_customer_idn == sim.actors[customer.external_id].created_customer_idn
     _assert_nothing_invented(result, truth)
 
@@ -129,7 +130,9 @@ async def test_silence_asks_a_bounded_number_of_times_then_times_out(
 # -- server faults -----------------------------------------------------------------------------
 
 
-async def test_bad_secret_stops_at_once_without_retrying(sim: Simulator, customer: Customer) -> None:
+async def test_bad_secret_stops_at_once_without_retrying(
+    sim: Simulator, customer: Customer
+) -> None:
     async with NewoClient("sk-wrong", base_url=sim.base_url, max_retries=5) as bad:
         with pytest.raises(AuthenticationError, match="invalid client_secret"):
             await bad.onboard(customer)
@@ -168,7 +171,7 @@ async def test_500_at_onboarding_started_is_not_resent(
     sim.faults_for[customer.external_id] = Faults(http_errors={"send-actor-event": (500,)})
     with pytest.raises(ServerError) as failed:
         await client.onboard(customer)
-    assert "not sent again" in " ".join(getattr(failed.value, "__notes__", []))
+    assert "not sent again" in str(failed.value)
     assert _calls(sim, customer, "onboarding_started") == [500]
     assert _calls(sim, customer, "agent_request") == [200]  # it asked instead of resending
     assert sim.onboardings_started(customer.external_id) == 0
