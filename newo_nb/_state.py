@@ -135,17 +135,13 @@ class OnboardingState:
         return OnboardingResult(
             external_id=self.external_id,
             status=final,
-            business_name=_first(fin and fin.business_name, scr and scr.business_name,
-                                 info and info.business_name),
-            industry=_first(fin and fin.industry, scr and scr.industry),
-            agent_name=_first(fin and fin.agent_name, scr and scr.agent_name,
-                              info and info.agent_name),
-            agent_title=_first(fin and fin.agent_title, scr and scr.agent_title,
-                               info and info.agent_title),
-            agent_phone_number=_first(fin and fin.agent_phone_number),
-            created_customer_idn=_first(fin and fin.created_customer_idn,
-                                        info and info.created_customer_idn),
-            email=_first(fin and fin.email, info and info.email),
+            business_name=_first("business_name", fin, scr, info),
+            industry=_first("industry", fin, scr),
+            agent_name=_first("agent_name", fin, scr, info),
+            agent_title=_first("agent_title", fin, scr, info),
+            agent_phone_number=_first("agent_phone_number", fin),
+            created_customer_idn=_first("created_customer_idn", fin, info),
+            email=_first("email", fin, info),
             error=self._error_text(final, reason),
             step_events=tuple(self.steps[n] for n in sorted(self.steps)),
             log=tuple(self.log),
@@ -166,8 +162,10 @@ class OnboardingState:
         return reason if status in ("timeout", "cancelled", "error") else ""
 
 
-def _first(*values: str | None) -> str:
-    return next((v for v in values if v), "")
+def _first(field: str, *events: ServerEvent | None) -> str:
+    """``field`` from the first event that has it set (finishing events before agent_info)."""
+    return next((value for event in events if event is not None
+                 if (value := getattr(event, field, ""))), "")
 
 
 @dataclass(frozen=True, slots=True)
