@@ -1,0 +1,118 @@
+"""What every benchmark shares: the row it reports, CPU and RSS probes, server processes.
+
+A figure is always reported beside a baseline measured in the same run (this machine is
+shared and noisy, so absolute numbers drift while ratios hold), and beside its goal.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import resource
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["REPO", "Row", "ServerProcess", "current_rss_kib", "peak_rss_kib", "run_json_worker",
+           "run_worker"]
+
+REPO = Path(__file__).resolve().parent.parent
+
+# The smoke run sets this: workers then run in the bench's own process (quicker, same code)
+# instead of a fresh interpreter each; only the full run's isolation makes RSS and CPU clean.
+IN_PROCESS = False
+
+
+@dataclass
+class Row:
+    """One reported figure: ours, the baseline's, their ratio, and the goal it must meet.
+
+    ``ok`` is None where the issue sets no goal (a figure reported for context).
+    """
+
+    bench: str
+    figure: str
+    ours: float | str
+    baseline: float | str | None = None
+    unit: str = ""
+    goal: str = ""
+    ok: bool | None = None
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float | None:
+        if isinstance(self.ours, float | int) and isinstance(self.baseline, float | int):
+            return self.ours / self.baseline if self.baseline else None
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "ratio": self.ratio}
+
+
+def peak_rss_kib() -> int:
+    """This process's peak resident set size so far, in KiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def current_rss_kib() -> int:
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+class ServerProcess:
+    """A server in its own process (so its CPU is not ours) that prints its URL first.
+
+    >>> with ServerProcess(["-m", "bench._stream_server"]) as url: ...   # doctest: +SKIP
+    """
+
+    def __init__(self, args: list[str], *, ready_prefix: str = "URL ") -> None:
+        self.args = args
+        self.ready_prefix = ready_prefix
+        self.proc: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> str:
+        self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, *self.args], cwd=REPO, stdout=subprocess.PIPE, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:  # blocks until the server says where it listens
+            if line.startswith(self.ready_prefix):
+                return line[len(self.ready_prefix):].strip()
+        raise RuntimeError(f"server {self.args} exited before printing its URL")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+def run_json_worker(args: list[str], *, timeout: float = 600) -> dict[str, Any]:
+    """Run ``python <args>`` in a fresh process and parse the JSON it prints last."""
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=timeout,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"worker {args} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_worker(module: str, argv: list[str], *, timeout: float = 900) -> dict[str, Any]:
+    """Run ``module.worker(argv)``: in a fresh interpreter, or here when IN_PROCESS."""
+    if IN_PROCESS:
+        found: dict[str, Any] = importlib.import_module(module).worker(argv)
+        return found
+    return run_json_worker(["-m", module, *argv], timeout=timeout)

@@ -1,0 +1,153 @@
+"""1. Event pipeline: N step events from one server to (a) a bare socket.io client that
+only counts them and (b) a newo-nb onboarding (decode, journal, fold, frames-ready).
+
+The server (``bench._stream_server``) runs in its own process, and so does each client
+(a fresh worker per run, so neither inherits the other's heap). A worker reports its own
+CPU time (``time.process_time``) from before it connects until the last event is handled
+(for newo-nb: until ``onboard()`` returned and ``result.steps`` is built). Runs alternate
+bare/newo-nb and the lower CPU of each is kept (noise only ever adds).
+
+Worker: ``python -m bench.pipeline --worker bare|newo --url URL --events N``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import sys
+import tempfile
+import time
+import uuid
+from typing import Any
+
+from ._common import Row, ServerProcess, run_worker
+
+ORIGIN = "http://localhost"
+SECRET = secrets.token_urlsafe(16)  # the stream server checks none; any will do
+
+
+async def bare_worker(url: str, events: int) -> dict[str, Any]:
+    import httpx
+    import socketio
+
+    from newo_nb._config import API_PREFIX
+
+    external_id = f"bare-{uuid.uuid4().hex[:8]}"
+    finished = asyncio.get_running_loop().create_future()
+    counted = {"events": 0, "steps": 0}
+
+    def on_any(event: str, data: Any) -> None:
+        counted["events"] += 1
+        command = data.get("command_idn")
+        if command == "notify_scraping_step":
+            counted["steps"] += 1
+        elif command == "onboarding_finished" and not finished.done():
+            finished.set_result(None)
+
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    sio = socketio.AsyncClient(handle_sigint=False, reconnection=False)
+    sio.on("*", on_any)
+    query = f"client_secret={SECRET}&origin={ORIGIN}&external_id={external_id}"
+    await sio.connect(f"{url}?{query}", transports=["websocket"], headers={"Origin": ORIGIN})
+    async with httpx.AsyncClient() as http:
+        await http.post(f"{url}{API_PREFIX}/send-actor-event", json={
+            "client_secret": SECRET, "connector_idn": "bench_connector",
+            "event_idn": "onboarding_started", "external_id": external_id, "arguments": []})
+        await finished
+    await sio.disconnect()
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    return {"cpu": cpu, "wall": wall, **counted}
+
+
+def bench_customer(prefix: str) -> Any:
+    from newo_nb import Customer
+
+    return Customer(name="Bench Owner", email="owner@example.com",
+                    source="https://bench.example.com",
+                    external_customer_id=f"{prefix}-{uuid.uuid4().hex[:8]}")
+
+
+def use_scratch_journal(journal_dir: str) -> None:
+    """Keep the default journal (on unless turned off) but in a scratch file, not in ~."""
+    os.environ["NEWO_NB_JOURNAL"] = os.path.join(journal_dir, f"{uuid.uuid4().hex}.sqlite3")
+
+
+def journal_kind(client: Any) -> str:
+    journal = getattr(client, "journal", None)
+    return type(journal).__name__ if journal is not None else "off"
+
+
+def check_result(result: Any, steps: Any, events: int) -> dict[str, Any]:
+    """What the no-loss check needs: every step once, in order, nothing missing."""
+    return {"events": len(result.log), "steps": len(steps), "status": result.status,
+            "duplicates": result.duplicates, "missing": len(result.missing_steps),
+            "in_order": steps["step_number"].tolist() == list(range(1, events + 1))}
+
+
+async def newo_worker(url: str, events: int, journal_dir: str) -> dict[str, Any]:
+    from newo_nb import NewoClient
+
+    use_scratch_journal(journal_dir)
+    customer = bench_customer("newo")
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    async with NewoClient(SECRET, base_url=url, origin=ORIGIN) as client:
+        result = await client.onboard(customer)
+        steps = result.steps  # frames-ready: the DataFrame a user looks at next
+        journal = journal_kind(client)
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    return {"cpu": cpu, "wall": wall, "journal": journal, **check_result(result, steps, events)}
+
+
+def run(events: int, repeats: int) -> list[Row]:
+    runs: dict[str, list[dict[str, Any]]] = {"bare": [], "newo": []}
+    with ServerProcess(["-m", "bench._stream_server", "--events", str(events)]) as url, \
+            tempfile.TemporaryDirectory() as scratch:
+        for _ in range(repeats):
+            for kind in ("bare", "newo"):
+                runs[kind].append(run_worker("bench.pipeline", [
+                    "--worker", kind, "--url", url, "--events", str(events),
+                    "--journal-dir", scratch]))
+    return _rows(events, runs)
+
+
+def _rows(events: int, runs: dict[str, list[dict[str, Any]]]) -> list[Row]:
+    bare = min(runs["bare"], key=lambda r: r["cpu"])
+    newo = min(runs["newo"], key=lambda r: r["cpu"])
+    total = events + 2  # the steps and the two finishing events
+    lost = [r for r in runs["bare"] if r["steps"] != events] + [
+        r for r in runs["newo"]
+        if r["steps"] != events or r["missing"] or r["duplicates"] or not r["in_order"]]
+    bare_us, newo_us = 1e6 * bare["cpu"] / total, 1e6 * newo["cpu"] / total
+    checks = {"events": events, "bare_steps": [r["steps"] for r in runs["bare"]],
+              "newo_steps": [r["steps"] for r in runs["newo"]],
+              "newo_status": [r["status"] for r in runs["newo"]],
+              "duplicates": [r["duplicates"] for r in runs["newo"]],
+              "missing": [r["missing"] for r in runs["newo"]], "journal": newo["journal"]}
+    name = f"1. pipeline ({events:,} steps)"
+    return [
+        Row(name, "CPU per event", round(newo_us, 2), round(bare_us, 2), "µs",
+            "newo/bare ≤ 1.25", newo_us / bare_us <= 1.25,
+            note=f"journal: {newo['journal']}", extra=checks),
+        Row(name, "events/s (wall)", round(total / newo["wall"]), round(total / bare["wall"]),
+            "ev/s", note="server-bound when both keep up"),
+        Row(name, "steps lost or doubled", len(lost), 0, "runs", "0", not lost),
+    ]
+
+
+def worker(argv: list[str]) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(prog="python -m bench.pipeline")
+    parser.add_argument("--worker", choices=["bare", "newo"], required=True)
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--events", type=int, required=True)
+    parser.add_argument("--journal-dir", default=tempfile.gettempdir())
+    args = parser.parse_args(argv)
+    if args.worker == "bare":
+        return asyncio.run(bare_worker(args.url, args.events))
+    return asyncio.run(newo_worker(args.url, args.events, args.journal_dir))
+
+
+if __name__ == "__main__":
+    print(json.dumps(worker(sys.argv[1:])))
