@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
+
 from newo_nb import Customer, NewoClient
 from newo_nb.simulator import Faults, Simulator
 
@@ -38,3 +42,51 @@ async def test_lost_finish_is_completed_by_agent_info(
     assert result.agent_state == "created"
     assert result.agent_phone_number == ""  # only onboarding_finished carries it
     assert result.created_customer_idn == sim.actors[customer.external_id].created_customer_idn
+
+
+async def test_error_at_once_ends_before_any_step(
+    sim: Simulator, client: NewoClient, customer: Customer
+) -> None:
+    sim.faults_for[customer.external_id] = Faults(error_after_step=0,
+                                                  error_description="Quota exceeded")
+    result = await client.onboard(customer)
+    assert result.status == "error"
+    assert result.error == "Quota exceeded"
+    assert result.step_events == ()
+
+
+async def test_faults_can_come_with_the_onboarding_input(
+    sim: Simulator, client: NewoClient, customer: Customer
+) -> None:
+    # query_params is one of the documented arguments: a widget user can ask for faults too.
+    faulty = dataclasses.replace(
+        customer, query_params={"simulator_faults": {"error_after_step": 2}})
+    result = await client.onboard(faulty)
+    assert result.status == "error"
+    assert [s.step_number for s in result.step_events] == [1, 2]
+
+
+async def test_answer_suffix_reaches_the_client_verbatim(
+    sim: Simulator, client: NewoClient, customer: Customer
+) -> None:
+    hostile = "<img src=x onerror=alert(1)>"
+    sim.faults_for[customer.external_id] = Faults(answer_suffix=hostile)
+    result = await client.onboard(customer)
+    assert result.status == "finished"
+    assert all(s.answer.endswith(hostile) for s in result.step_events)
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [("/", "is not a web page (it serves application/json"),
+     ("/sites/no-such-business/", "answered HTTP 404"),
+     ("/sites/_empty/", "says nothing about a business"),
+     ("/sites/_spa-shell/", "says nothing about a business")],
+    ids=["not-html", "http-404", "empty-page", "script-only-page"],
+)
+async def test_unusable_sources_end_in_an_actionable_error(
+    sim: Simulator, client: NewoClient, customer: Customer, path: str, message: str
+) -> None:
+    result = await client.onboard(dataclasses.replace(customer, source=sim.base_url + path))
+    assert result.status == "error"
+    assert message in result.error
