@@ -6,7 +6,7 @@ a kernel whose environment holds that secret as ``NEWO_CLIENT_SECRET`` and the s
 ``NEWO_BASE_URL``, exactly as a user's real secret would switch the notebooks to the real
 service. nbclient stores widget state (a Password widget holding the secret would land in
 ``metadata.widgets``), the kernel logs at DEBUG to a file, and the kernel's HOME, journal
-folder and IPython folder are temporary. Then every file written, the kernel's captured
+file and IPython folder are temporary. Then every file written, the kernel's captured
 output and the simulator's output are searched for the secret.
 """
 
@@ -106,8 +106,8 @@ def kernel_env(tmp: Path, secret: str, base_url: str) -> dict[str, str]:
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWO_")}
     return {**env, "NEWO_CLIENT_SECRET": secret, "NEWO_BASE_URL": base_url,
-            "NEWO_ORIGIN": "http://localhost", "NEWO_NB_JOURNAL": str(tmp / "journal"),
-            "HOME": str(home), "IPYTHONDIR": str(ipython)}
+            "NEWO_ORIGIN": "http://localhost", "NEWO_NB_JOURNAL": str(tmp / "journal.sqlite3"),
+            "HOME": str(home), "XDG_DATA_HOME": str(tmp / "data"), "IPYTHONDIR": str(ipython)}
 
 
 def execute(path: Path, saved: Path, env: dict[str, str]) -> nbformat.NotebookNode:
@@ -153,3 +153,4 @@ def test_executed_notebook_leaks_no_secret(
         outputs = "".join(str(o) for cell in notebook.cells for o in cell.get("outputs", []))
         assert "NEWO_CLIENT_SECRET: set" in outputs
         assert "connector_idn: newo_nb_simulator" in outputs
+        assert (tmp_path / "journal.sqlite3").exists(), "its events were journalled, and searched"
