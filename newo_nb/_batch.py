@@ -280,21 +280,22 @@ class OnboardingBatch:
                 await asyncio.gather(*workers)
             self.status = "finished"
         except asyncio.CancelledError:
-            await self._cancel(workers, queue)
+            await self._cancel(workers)
             raise
         finally:
             self.ended_at = _now()
             self._journal_batch_ended()
         return self
 
-    async def _cancel(self, workers: list[asyncio.Task[None]], queue: deque[Customer]) -> None:
+    async def _cancel(self, workers: list[asyncio.Task[None]]) -> None:
         for worker in workers:
             worker.cancel()
         if workers:
             await asyncio.wait(workers)  # each session closes and keeps what it received
-        for customer in queue:
-            self._ended(customer.external_id,
-                        OnboardingResult(customer.external_id, "cancelled", error=_NOT_STARTED))
+        for external_id in self._ids:  # still queued, or cancelled before its session began
+            if external_id not in self._results:
+                self._ended(external_id,
+                            OnboardingResult(external_id, "cancelled", error=_NOT_STARTED))
         self.status = "cancelled"
 
     async def _worker(self, queue: deque[Customer]) -> None:

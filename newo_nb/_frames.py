@@ -129,10 +129,17 @@ def _epoch(when: Any) -> float:
 
 
 def steps_frame(results: Iterable[OnboardingResult]) -> pd.DataFrame:
-    """One row per step of each result, in step order.
+    """One row per step of each result, in step order (duplicates already dropped).
 
-    Columns: external_id, step_number, max_steps, stage (category), question, answer,
-    received_at (UTC), seconds (since that onboarding started).
+    Columns:
+        external_id (string): the business's ``external_customer_id``.
+        step_number (Int64): the step's number, 1..max_steps.
+        max_steps (Int64): the total the step announced; <NA> if it did not say.
+        stage (category): preprocessing, stage, postprocessing, then any other stage text.
+        question (string): the data point parsed, e.g. ``business_working_hours``.
+        answer (string): what was extracted, as sent.
+        received_at (datetime64[ns, UTC]): when the step arrived here.
+        seconds (float64): seconds from the onboarding's start to this step.
     """
     cols: dict[str, list[Any]] = {name: [] for name in STEP_COLUMNS}
     for result in results:
@@ -153,8 +160,15 @@ def steps_frame(results: Iterable[OnboardingResult]) -> pd.DataFrame:
 def events_frame(results: Iterable[OnboardingResult]) -> pd.DataFrame:
     """One row per unique event received, in arrival order, raw arguments kept.
 
-    Columns: external_id, external_event_id, command (category; "unrecognised" for
-    unusable payloads), event_name, received_at (UTC), arguments (dict), reason.
+    Columns:
+        external_id (string): the business's ``external_customer_id``.
+        external_event_id (string): the service's id for the event.
+        command (category): notify_scraping_step, notify_scraping_finished,
+            onboarding_finished, agent_info, onboarding_error, or ``unrecognised``.
+        event_name (string): the socket.io event it came on.
+        received_at (datetime64[ns, UTC]): when it arrived here.
+        arguments (object): the raw ``{name: value}`` strings, as sent (JSON in files).
+        reason (string): why an unrecognised payload could not be used; "" otherwise.
     """
     cols: dict[str, list[Any]] = {name: [] for name in EVENT_COLUMNS}
     for result in results:
@@ -170,12 +184,22 @@ def events_frame(results: Iterable[OnboardingResult]) -> pd.DataFrame:
 
 
 def results_frame(results: Iterable[OnboardingResult]) -> pd.DataFrame:
-    """One row per onboarding.
+    """One row per onboarding: how it ended and what it created.
 
-    Columns: external_id, status (category), business_name, industry, agent_name,
-    agent_title, agent_phone_number, created_customer_idn, steps_received, max_steps,
-    missing_steps (count), duplicates, unrecognised, started_at, ended_at (UTC),
-    duration_s, error.
+    Columns:
+        external_id (string): the business's ``external_customer_id``.
+        status (category): running, finished, error, timeout, cancelled.
+        business_name, industry, agent_name, agent_title (string): as parsed; "" if unknown.
+        agent_phone_number (string): the AI agent's number (``onboarding_finished``).
+        created_customer_idn (string): the customer the service created; "" if none.
+        steps_received (Int64): distinct steps received.
+        max_steps (Int64): the steps announced; <NA> if no step said.
+        missing_steps (Int64): steps in 1..max_steps never received.
+        duplicates (Int64): events received twice (dropped).
+        unrecognised (Int64): payloads that could not be used (kept in ``events``).
+        started_at, ended_at (datetime64[ns, UTC]): the run's start and end (NaT: running).
+        duration_s (float64): seconds from start to end; NaN while running.
+        error (string): why it did not finish; "" when it did.
     """
     rows = list(results)
     text = ("external_id", "status", "business_name", "industry", "agent_name", "agent_title",
