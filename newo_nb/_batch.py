@@ -404,7 +404,7 @@ def parse_customers(
 ) -> tuple[list[tuple[int, Customer]], list[dict[str, Any]]]:
     """Valid customers with their row numbers, and one problem record per bad field."""
     rows: Iterable[Any] = (
-        (dict(record) for record in customers.to_dict(orient="records"))
+        (_present(record) for record in customers.to_dict(orient="records"))
         if isinstance(customers, pd.DataFrame) else customers)
     good: list[tuple[int, Customer]] = []
     problems: list[dict[str, Any]] = []
@@ -423,6 +423,18 @@ def parse_customers(
             continue
         good.append((row, customer))
     return good, problems
+
+
+def _present(record: Mapping[Any, Any]) -> dict[str, Any]:
+    """A DataFrame row without its missing cells (NaN, <NA>, NaT), whatever the dtype."""
+    return {str(k): v for k, v in record.items() if not _missing(v)}
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists, dicts (query_params): present
+        return False
 
 
 def _customer(item: Any, row: int) -> Customer:

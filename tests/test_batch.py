@@ -112,6 +112,20 @@ async def test_dataframe_input_reports_bad_rows_and_runs_the_good(
     assert "invalid_rows=3" in repr(batch)
 
 
+async def test_missing_cells_of_any_dtype_count_as_absent(
+    sim: Simulator, jclient: NewoClient
+) -> None:
+    first, second = sim.sample_customers()[:2]
+    frame = pd.DataFrame([_fields(first), _fields(second)]).drop(columns=["query_params"])
+    frame = frame.astype("string")  # pandas' nullable strings: a blank cell is <NA>
+    frame.loc[1, "referral"] = pd.NA
+    frame.loc[1, "phone_number"] = pd.NA
+    batch = await jclient.onboard_many(frame)
+    assert len(batch.invalid) == 0
+    assert batch.results["status"].tolist() == ["finished", "finished"]
+    assert sim.actors[second.external_id].arguments.get("phone_number") is None
+
+
 async def test_rows_that_are_not_customers_are_reported(
     sim: Simulator, jclient: NewoClient
 ) -> None:
