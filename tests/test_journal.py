@@ -107,6 +107,19 @@ async def test_batch_reuses_finished_customers_and_keeps_them_in_the_new_batch(
     assert forced.reused == set()
     assert sim.onboardings_started(customers[0].external_id) == 2
 
+    every = load_journal(journal_path, every_run=True)
+    assert [r.external_id for r in every] == [customers[0].external_id, customers[1].external_id,
+                                               customers[2].external_id, customers[0].external_id]
+    latest = load_journal(journal_path)
+    assert [r.external_id for r in latest] == [c.external_id for c in customers[1:3]] + [
+        customers[0].external_id]
+    recorded = Journal(journal_path)
+    try:
+        assert [(b["batch_id"], b["size"], b["status"]) for b in recorded.batches()] == [
+            (batch.batch_id, 3, "finished"), (forced.batch_id, 1, "finished")]
+    finally:
+        recorded.close()
+
 
 async def test_cancelling_a_batch_keeps_every_event_received(
     sim: Simulator, jclient: NewoClient, journal_path: Path
