@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+import numpy as np
 import pandas as pd
 
 from ._exceptions import ConfigurationError
@@ -104,13 +106,26 @@ def _column(name: str, dtype: str, values: Sequence[Any]) -> pd.Series:
     """One column with its declared dtype. Times arrive as epoch seconds (events) or as
     datetimes (a run's start and end, kept to the microsecond); None/NaN: unknown."""
     if dtype.startswith("datetime64"):
-        if all(isinstance(v, float | int) for v in values):
-            epochs = pd.Series(values, dtype="float64")
+        epochs = _epochs(values)
+        if epochs is not None:
             return _as(pd.to_datetime(epochs, unit="s", utc=True), dtype)
         return _as(pd.to_datetime(pd.Series(values, dtype=object), utc=True), dtype)
     if dtype == "category":
-        return pd.Series(values, dtype=_categories(name, values))
+        return _categorical(_categories(name, values), values)
     return pd.Series(values, dtype=dtype)
+
+
+def _epochs(values: Sequence[Any]) -> pd.Series | None:
+    """Epoch seconds as floats (None -> NaN), or None if any value is not a number.
+
+    numpy converts in C; a Python ``all(isinstance(...))`` pass cost a third of a
+    million-row steps frame (bench 4)."""
+    if len(values) and isinstance(values[0], str | bytes):
+        return None  # numpy would parse "1.5" as a number; text goes to to_datetime
+    try:
+        return pd.Series(np.asarray(values, dtype="float64"))
+    except (TypeError, ValueError):  # datetimes (a run's start and end)
+        return None
 
 
 def _as(series: pd.Series, dtype: str) -> pd.Series:
@@ -120,12 +135,29 @@ def _as(series: pd.Series, dtype: str) -> pd.Series:
 
 def _categories(name: str, values: Iterable[Any]) -> pd.CategoricalDtype:
     known = KNOWN_CATEGORIES.get(name, ())
-    extra = dict.fromkeys(v for v in values if isinstance(v, str) and v not in known)
+    seen = dict.fromkeys(values)  # distinct values in order, in C: a frame has few of them
+    extra = [v for v in seen if isinstance(v, str) and v not in known]
     return pd.CategoricalDtype([*known, *extra])
+
+
+class _Codes(dict[Any, int]):
+    def __missing__(self, key: Any) -> int:
+        return -1  # None / NaN: a missing value
+
+
+def _categorical(dtype: pd.CategoricalDtype, values: Sequence[Any]) -> pd.Series:
+    """Codes by dict lookup, in C: 3× quicker than pandas hashing a million strings (bench 4).
+    Every string value is among the categories (see :func:`_categories`)."""
+    codes = _Codes((category, i) for i, category in enumerate(dtype.categories))
+    array = np.fromiter(map(codes.__getitem__, values), dtype=np.int32, count=len(values))
+    return pd.Series(pd.Categorical.from_codes(array, dtype=dtype))
 
 
 def _epoch(when: Any) -> float:
     return when.timestamp() if when is not None else float("nan")
+
+
+_STEP_FIELDS = ("step_number", "max_steps", "stage", "question", "answer", "received_at")
 
 
 def steps_frame(results: Iterable[OnboardingResult]) -> pd.DataFrame:
@@ -146,14 +178,9 @@ def steps_frame(results: Iterable[OnboardingResult]) -> pd.DataFrame:
         start = _epoch(result.started_at)
         steps = result.step_events
         cols["external_id"] += [result.external_id] * len(steps)
-        cols["step_number"] += [s.step_number for s in steps]
-        cols["max_steps"] += [s.max_steps for s in steps]
-        cols["stage"] += [s.stage for s in steps]
-        cols["question"] += [s.question for s in steps]
-        cols["answer"] += [s.answer for s in steps]
-        received = [s.received_at for s in steps]
-        cols["received_at"] += received
-        cols["seconds"] += [t - start for t in received]
+        for name in _STEP_FIELDS:  # attrgetter over map runs in C (bench 4)
+            cols[name] += map(attrgetter(name), steps)
+        cols["seconds"] += [t - start for t in map(attrgetter("received_at"), steps)]
     return _frame(cols, STEP_COLUMNS)
 
 
