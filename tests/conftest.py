@@ -17,8 +17,11 @@ _SCRATCH = pytest.StashKey[str]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Journal into a throwaway file, never the user's own (also for nbval's kernels,
-    which inherit this environment when they start)."""
+    """Journal into a throwaway file, never the user's own, and forget any Newo settings
+    (nbval's kernels inherit this environment when they start)."""
+    for name in ("NEWO_CLIENT_SECRET", "NEWO_BASE_URL", "NEWO_ORIGIN"):
+        # A developer's own settings must not send tests (or nbval's notebooks) to a service.
+        os.environ.pop(name, None)
     config.stash[_SCRATCH] = scratch = tempfile.mkdtemp(prefix="newo-nb-tests-")
     os.environ["NEWO_NB_JOURNAL"] = os.path.join(scratch, "journal.sqlite3")
 
