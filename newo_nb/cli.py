@@ -12,22 +12,42 @@ import os
 __all__ = ["main"]
 
 
-async def _demo(speed: float, limit: int) -> int:
+_DEMO_COLUMNS = ["external_id", "status", "business_name", "industry", "agent_name",
+                 "agent_title", "agent_phone_number", "steps_received", "max_steps"]
+
+
+async def _demo(speed: float, limit: int, concurrency: int, out: str | None) -> int:
+    """Onboard the sample businesses as one batch, with a progress bar; print the table."""
+    import time
+
+    import pandas as pd
     from tqdm import tqdm
 
-    from ._frames import results_frame
+    from ._batch import OnboardingBatch
     from .simulator import Simulator
 
+    started = time.perf_counter()
     async with Simulator(speed=speed) as sim, sim.client() as client:
         customers = sim.sample_customers()[:limit]
-        results = []
-        for customer in tqdm(customers, desc="onboarding", unit="business"):
-            results.append(await client.onboard(customer))
-    frame = results_frame(results)
-    columns = ["status", "business_name", "industry", "agent_name", "agent_title",
-               "steps_received", "max_steps"]
-    print(frame[columns].to_string())
-    return 0 if all(r.ok for r in results) else 1
+        with tqdm(total=len(customers), desc="onboarding", unit="business") as bar:
+            def on_status(_external_id: str, status: str) -> None:
+                if status not in ("queued", "running"):
+                    bar.update(1)
+
+            batch = OnboardingBatch(client, customers, concurrency=concurrency,
+                                    on_status=on_status, force=True)
+            await batch.run()
+    results = batch.results
+    with pd.option_context("display.width", 200, "display.max_colwidth", 32):
+        print(results[_DEMO_COLUMNS].to_string(index=False))
+    counts = results["status"].value_counts()
+    summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+    print(f"\n{len(results)} businesses: {summary}; {len(batch.steps)} steps "
+          f"in {time.perf_counter() - started:.1f} s")
+    if out:
+        written = batch.to_csv(out)
+        print("frames written:", ", ".join(str(path) for path in written))
+    return 0 if (results["status"] == "finished").all() else 1
 
 
 async def _serve(host: str, port: int, speed: float) -> None:
@@ -54,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="onboard the sample businesses on the simulator")
     demo.add_argument("--speed", type=_speed, default=math.inf,
                       help="1 = realistic pacing, 'instant' (default) = none")
-    demo.add_argument("--limit", type=int, default=1000)
+    demo.add_argument("--limit", type=int, default=1000, help="onboard the first N samples")
+    demo.add_argument("--concurrency", type=int, default=8, help="onboardings at once")
+    demo.add_argument("--out", metavar="DIR", help="also write the frames as CSV files here")
     serve = sub.add_parser(
         "simulator", help="run the simulator until Ctrl-C",
         description="Serve the simulator. Its client secret is random, or the value of the "
@@ -64,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--speed", type=_speed, default=1.0)
     args = parser.parse_args(argv)
     if args.command == "demo":
-        return asyncio.run(_demo(args.speed, args.limit))
+        return asyncio.run(_demo(args.speed, args.limit, args.concurrency, args.out))
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how the simulator stops
         asyncio.run(_serve(args.host, args.port, args.speed))
     return 0
