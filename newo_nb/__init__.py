@@ -59,7 +59,7 @@ from ._state import OnboardingResult, OnboardingState
 
 if TYPE_CHECKING:
     from .simulator import Faults, Simulator
-    from .widgets import OnboardingWidget
+    from .widgets import BatchOnboardingWidget, OnboardingWidget
 
 __version__ = "0.1.0"
 
@@ -74,6 +74,7 @@ __all__ = [
     "AgentRequest",
     "AuthenticationError",
     "BadRequestError",
+    "BatchOnboardingWidget",
     "ConfigurationError",
     "ConnectorSettings",
     "Customer",
@@ -114,7 +115,8 @@ __all__ = [
     "write_frame",
 ]
 
-_LAZY = {"Simulator": ".simulator", "Faults": ".simulator", "OnboardingWidget": ".widgets"}
+_LAZY = {"Simulator": ".simulator", "Faults": ".simulator", "OnboardingWidget": ".widgets",
+         "BatchOnboardingWidget": ".widgets"}
 
 
 def __getattr__(name: str) -> Any:

@@ -31,10 +31,15 @@ __all__ = [
     "ANSWER_PREVIEW",
     "Banner",
     "agent_card",
+    "batch_banner",
+    "batch_row",
+    "batch_summary",
+    "batch_table",
     "elapsed_text",
     "error_banner",
     "failure_banner",
     "field_message",
+    "invalid_table",
     "outcome_banner",
     "result_card",
     "source_line",
@@ -223,3 +228,94 @@ def failure_banner(exc: BaseException) -> Banner:
                       "Start again.")
     return Banner("Unexpected error", message,
                   "This is a bug in newo-nb; the log has the traceback. Press Start to retry.")
+
+
+# -- the batch widget ------------------------------------------------------------------------
+
+ERROR_PREVIEW = 90  # characters of a business's error shown in its row (the title has it all)
+_STATUS_COLOURS = {"queued": "#757575", "running": "#1565c0", "finished": "#2e7d32",
+                   "error": "#c62828", "timeout": "#ef6c00", "cancelled": "#ef6c00"}
+_BATCH_HEAD = ("Business", "Status", "Progress", "Business name", "Industry", "Error")
+
+
+def _status_badge(status: str) -> str:
+    colour = _STATUS_COLOURS.get(status, "#757575")
+    return f'<span class="newo-status-{_e(status)}" style="color: {colour}">{_e(status)}</span>'
+
+
+def batch_row(external_id: str, status: str, steps: int, max_steps: int | None,
+              business_name: str, industry: str, error: str = "") -> str:
+    """One business in the batch table; every value is escaped (all of it came from the
+    input or the service)."""
+    progress = f"{steps} of {max_steps}" if max_steps else (f"{steps} of ?" if steps else "")
+    shown_error = error if len(error) <= ERROR_PREVIEW else error[:ERROR_PREVIEW].rstrip() + "…"
+    return (f'<tr class="newo-business" data-id="{_e(external_id)}" data-status="{_e(status)}">'
+            f'<td style="{_CELL}"><code>{_e(external_id)}</code></td>'
+            f'<td style="{_CELL}">{_status_badge(status)}</td>'
+            f'<td style="{_CELL}">{progress}</td>'
+            f'<td style="{_CELL}">{_e(business_name)}</td>'
+            f'<td style="{_CELL}">{_e(industry)}</td>'
+            f'<td style="{_CELL}" title="{_e(error)}">{_e(shown_error)}</td></tr>')
+
+
+def batch_table(rows: Sequence[str]) -> str:
+    """The per-business table from rendered rows, in input order (scrolls when long)."""
+    if not rows:
+        return f'<div class="newo-batch" style="{_MUTED}">No businesses to onboard.</div>'
+    head = "".join(f'<th style="{_CELL}">{name}</th>' for name in _BATCH_HEAD)
+    return ('<div class="newo-batch" style="max-height: 480px; overflow-y: auto">'
+            '<table style="border-collapse: collapse; width: 100%; line-height: 1.3">'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def batch_summary(phase: str, done: int, total: int, counts: dict[str, int],
+                  elapsed: float | None) -> str:
+    """``Running · 12 of 44 done · running 8 · finished 11 · error 1 · 0:07``."""
+    parts = [f"<b>{_e(phase.capitalize())}</b>", f"{done} of {total} done"]
+    parts += [f"{_status_badge(status)} {count}" for status, count in counts.items() if count]
+    if elapsed is not None:
+        parts.append(f'<span class="newo-elapsed">{elapsed_text(elapsed)}</span>')
+    return f'<span class="newo-batch-summary">{" · ".join(parts)}</span>'
+
+
+def batch_banner(counts: dict[str, int], errors: Sequence[str] = ()) -> Banner | None:
+    """The banner after a batch in which some businesses did not finish, else None.
+    ``errors``: the error of each business that failed (one shared by all is a setting)."""
+    failed = counts.get("error", 0) + counts.get("timeout", 0)
+    cancelled = counts.get("cancelled", 0)
+    if not failed and not cancelled:
+        return None
+    total = sum(counts.values())
+    if failed == total > 1 and len(set(errors)) == 1:
+        return Banner("Every business failed the same way", errors[0],
+                      "That is usually a setting, not the websites: check NEWO_CLIENT_SECRET, "
+                      "NEWO_BASE_URL and NEWO_ORIGIN, then press Start again.")
+    if cancelled:
+        return Banner("Cancelled", f"{cancelled} of {total} businesses were cancelled; the "
+                      "others kept what they received.",
+                      "Press Start to run the batch again: finished businesses are not "
+                      "onboarded twice (force=True does).")
+    return Banner(f"{failed} of {total} businesses did not finish",
+                  "Their rows show why; batch.results has the full error of each.",
+                  "Check their websites open in a browser, then run those again.")
+
+
+def invalid_table(problems: Sequence[dict[str, object]]) -> str:
+    """Input rows that could not run: row, customer id, field, problem."""
+    if not problems:
+        return ""
+    head = "".join(f'<th style="{_CELL}">{name}</th>'
+                   for name in ("Row", "Customer ID", "Field", "Problem"))
+    rows = "".join(
+        f'<tr class="newo-invalid" data-row="{_e(p.get("row"))}">'
+        f'<td style="{_CELL}">{_e(p.get("row"))}</td>'
+        f'<td style="{_CELL}">{_e(p.get("external_customer_id") or "")}</td>'
+        f'<td style="{_CELL}"><code>{_e(p.get("field"))}</code></td>'
+        f'<td style="{_CELL}">{_e(p.get("problem"))}</td></tr>'
+        for p in problems)
+    rows_bad = len({p.get("row") for p in problems})
+    return (f'<div class="newo-invalid-rows" style="{_CARD}; border-left: 4px solid #ef6c00">'
+            f"<b>{rows_bad} input row{'s' if rows_bad != 1 else ''} skipped</b> "
+            f'<span style="{_MUTED}">(the others run; batch.invalid has them too)</span>'
+            f'<table style="border-collapse: collapse">'
+            f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>")

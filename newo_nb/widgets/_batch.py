@@ -1,0 +1,395 @@
+"""``BatchOnboardingWidget``: many onboardings at once, watched live, from core ipywidgets.
+
+Data flows one way: an :class:`~newo_nb.OnboardingBatch` runs the sessions and calls
+``on_event`` / ``on_status`` for each business; the widget only notes *which* business
+changed and requests a redraw. A :class:`RedrawThrottle` draws the progress bar, the
+summary line and the table at most ten times a second inside ``hold_sync``, and once more
+at the end. Each business's table row is rendered once and cached; a redraw re-renders
+only the businesses that changed since the last one, so a 500-business table stays cheap.
+
+Button clicks may arrive on a comm subshell thread (JupyterLab 4 ``commsOverSubshells``),
+so each is handed to the loop with ``call_soon_threadsafe`` before it touches anything.
+The client secret never becomes a widget trait: it stays inside the ``NewoClient``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+import pandas as pd
+
+from .._batch import OnboardingBatch, parse_customers
+from .._client import NewoClient
+from .._customer import Customer
+from .._exceptions import ConfigurationError
+from .._frames import invalid_frame
+from . import _render as render
+from ._onboarding import _choose_target, _consume_exception, _running_loop
+from ._throttle import RedrawThrottle
+
+if TYPE_CHECKING:
+    from .._protocol import ServerEvent
+    from ..simulator import Simulator
+
+__all__ = ["BatchOnboardingWidget"]
+
+log = logging.getLogger("newo_nb.widgets")
+
+_ENDED = frozenset({"finished", "error", "timeout", "cancelled"})
+_SOURCE_NAMES = {"simulator": "embedded simulator", "service": "newo service",
+                 "client": "given client"}
+Row = tuple[str, int, int | None, str, str, str]  # status, steps, max, business, industry, error
+
+
+class BatchOnboardingWidget(widgets.VBox):
+    """Onboard many customers from a notebook and watch every one of them.
+
+    >>> w = BatchOnboardingWidget()        # the simulator's 44 sample businesses
+    >>> w                                  # doctest: +SKIP
+    >>> batch = await w.run()              # or press Start           # doctest: +SKIP
+    >>> batch.results, batch.answers       # doctest: +SKIP
+
+    ``customers`` is a list of :class:`Customer` (or dicts), or a DataFrame with the
+    onboarding argument columns; bad rows are listed under the bar and skipped. With no
+    customers and the embedded simulator (no ``NEWO_CLIENT_SECRET`` and no ``client``),
+    every sample business is onboarded. ``speed`` paces the embedded simulator only.
+    """
+
+    def __init__(
+        self,
+        customers: Iterable[Customer | Mapping[str, Any]] | pd.DataFrame | None = None,
+        *,
+        client: NewoClient | None = None,
+        concurrency: int = 8,
+        timeout: float = 600.0,
+        silence_timeout: float = 45.0,
+        force: bool = False,
+        speed: float | str = 1.0,
+    ) -> None:
+        super().__init__()
+        if concurrency < 1:
+            raise ValueError(f"concurrency={concurrency} must be 1 or more (businesses "
+                             "onboarded at once)")
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.silence_timeout = silence_timeout
+        self.force = force
+        self.error: BaseException | None = None  # what stopped the last run, if it raised
+        self._client, self._simulator, self._source_kind = _choose_target(client, speed)
+        self._owns_client = client is None
+        self._client_lock = asyncio.Lock()
+        self._loop = _running_loop()
+        if customers is None and self._simulator is not None:
+            customers = self._simulator.sample_customers()  # every sample business
+        self._input = _materialised(customers)
+        valid, self._problems = parse_customers(self._input)
+        self._ids = [customer.external_id for _, customer in valid]
+        self._batch: OnboardingBatch | None = None
+        self._task: asyncio.Task[OnboardingBatch] | None = None
+        self._phase = "ready"
+        self._cancel_requested = False
+        self._run_began = False
+        self._started: float | None = None  # loop time
+        self._ended: float | None = None
+        self._ticker: asyncio.TimerHandle | None = None
+        self._rows: dict[str, tuple[Row, str]] = {}  # per business: values and their HTML
+        self._changed: set[str] = set(self._ids)  # businesses to re-render at the next draw
+        self._build()
+        self._throttle = RedrawThrottle(self._redraw,
+                                        widgets=(self._progress, self._summary, self._table))
+        self._redraw_now()
+
+    # -- public API ---------------------------------------------------------------------
+
+    @property
+    def batch(self) -> OnboardingBatch | None:
+        """The batch of the current (or last) run; None before the first start."""
+        return self._batch
+
+    @property
+    def customers(self) -> list[Customer]:
+        """The customers that will run, in input order (bad rows left out)."""
+        return [customer for _, customer in parse_customers(self._input)[0]]
+
+    @property
+    def invalid(self) -> pd.DataFrame:
+        """Input rows that cannot run (row, external_customer_id, field, value, problem)."""
+        return invalid_frame(self._problems)
+
+    @property
+    def simulator(self) -> Simulator | None:
+        """The embedded simulator, when the widget runs one (to set faults, say)."""
+        return self._simulator
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> asyncio.Task[OnboardingBatch]:
+        """Start onboarding every valid customer on the running loop; returns the task."""
+        if self.running:
+            raise RuntimeError("A batch is already running: await w.wait(), or w.cancel() "
+                               "it first.")
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError("start() needs a running asyncio loop: call it from a notebook "
+                               "cell or an async function (or use `await w.run()`).") from None
+        self._loop = loop
+        batch = OnboardingBatch(self._client, self._input, concurrency=self.concurrency,
+                                timeout=self.timeout, silence_timeout=self.silence_timeout,
+                                force=self.force, on_event=self.handle_event,
+                                on_status=self.handle_status)
+        self._begin(batch, loop)
+        task = loop.create_task(self._run(batch))
+        task.add_done_callback(_consume_exception)  # shown in the banner; wait() re-raises
+        self._task = task
+        return task
+
+    async def wait(self) -> OnboardingBatch:
+        """Wait for the current run. Interrupting the wait does not stop the batch."""
+        if self._task is None:
+            raise RuntimeError("Nothing to wait for: call w.start() first, or `await w.run()`.")
+        return await asyncio.shield(self._task)
+
+    async def run(self) -> OnboardingBatch:
+        """Start the batch and wait for it; cancelling this cancels the batch."""
+        task = self.start()
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            self.cancel()
+            raise
+
+    def cancel(self) -> None:
+        """Cancel the running batch: every session closes and keeps what it received."""
+        if self.running and self._task is not None:
+            self._cancel_requested = True
+            if self._run_began:  # else _run sees the flag on its first step
+                self._task.cancel()
+
+    def handle_event(self, external_id: str, event: ServerEvent) -> None:
+        """The batch's ``on_event``: note the business changed (no widget is touched)."""
+        self._changed.add(external_id)
+        self._throttle.request()
+
+    def handle_status(self, external_id: str, status: str) -> None:
+        """The batch's ``on_status``: a business started or ended."""
+        self._changed.add(external_id)
+        self._throttle.request()
+
+    async def aclose(self) -> None:
+        """Cancel a running batch, stop an embedded simulator, close an owned client."""
+        if self.running and self._task is not None:
+            self.cancel()
+            await asyncio.wait({self._task})
+        self._stop_ticker()
+        self._throttle.close()
+        if self._owns_client and self._client is not None:
+            await self._client.aclose()
+        if self._simulator is not None:
+            await self._simulator.stop()
+            self._simulator = None
+        if self._owns_client:
+            self._client = None
+
+    def __repr__(self) -> str:
+        # Short and stable (nbval compares it): no ids, ports, times or secrets.
+        counts = self._batch.counts() if self._batch is not None else {"queued": len(self._ids)}
+        shown = "".join(f", {status}={n}" for status, n in counts.items() if n)
+        return (f"BatchOnboardingWidget(source={_SOURCE_NAMES[self._source_kind]!r}, "
+                f"status={self._phase!r}, businesses={len(self._ids)}{shown}, "
+                f"invalid_rows={len({p['row'] for p in self._problems})})")
+
+    # -- the run ------------------------------------------------------------------------
+
+    async def _run(self, batch: OnboardingBatch) -> OnboardingBatch:
+        self._run_began = True
+        try:
+            if self._cancel_requested:  # cancelled before the task's first step
+                raise asyncio.CancelledError
+            batch.client = await self._ensure_client()
+            await batch.run()
+        except asyncio.CancelledError:
+            self._end(batch, None)
+            if not self._cancel_requested:
+                raise  # cancelled from outside (the loop is shutting down): let it
+        except Exception as exc:
+            self._end(batch, exc)
+            raise
+        else:
+            self._end(batch, None)
+        return batch
+
+    async def _ensure_client(self) -> NewoClient:
+        """The client; the embedded simulator is started here, on first need."""
+        async with self._client_lock:
+            if self._client is None:
+                if self._simulator is None:
+                    raise ConfigurationError("This widget was closed (aclose) and its "
+                                             "simulator stopped; make a new widget.")
+                await self._simulator.start()
+                self._client = self._simulator.client()
+            return self._client
+
+    def _begin(self, batch: OnboardingBatch, loop: asyncio.AbstractEventLoop) -> None:
+        self._batch = batch
+        self.error = None
+        self._cancel_requested = False
+        self._run_began = False
+        self._phase = "running"
+        self._started, self._ended = loop.time(), None
+        self._changed = set(self._ids)  # every row back to queued
+        self._start_button.disabled = True
+        self._cancel_button.disabled = False
+        self._banner.value = ""
+        self._redraw_now()
+        self._ticker = loop.call_later(1.0, self._tick)
+
+    def _end(self, batch: OnboardingBatch, exc: BaseException | None) -> None:
+        self.error = exc
+        self._phase = "error" if exc is not None else (
+            "cancelled" if self._cancel_requested or batch.status == "cancelled" else "finished")
+        self._ended = self._loop.time() if self._loop is not None else None
+        self._stop_ticker()
+        self._changed.update(self._ids)  # the final frame shows every business as it ended
+        self._redraw_now()
+        banner = render.failure_banner(exc) if exc is not None else render.batch_banner(
+            batch.counts(), [batch[i].error for i in self._ids
+                             if batch.status_of(i) in ("error", "timeout")])
+        self._banner.value = banner.html() if banner else ""
+        self._start_button.disabled = False
+        self._cancel_button.disabled = True
+
+    def _tick(self) -> None:
+        """Once a second while running, so the elapsed time moves during quiet spells."""
+        self._throttle.request()
+        if self._phase == "running" and self._loop is not None:
+            self._ticker = self._loop.call_later(1.0, self._tick)
+
+    def _stop_ticker(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+
+    # -- drawing ------------------------------------------------------------------------
+
+    def _redraw_now(self) -> None:
+        self._throttle.request()
+        self._throttle.flush()
+
+    def _redraw(self) -> None:
+        """Bar, summary and table from the batch (the throttle holds the sync)."""
+        batch = self._batch
+        total = len(self._ids)
+        done = batch.done if batch is not None else 0
+        counts = batch.counts() if batch is not None else {"queued": total}
+        self._progress.max = max(total, 1)
+        self._progress.value = done
+        self._progress.bar_style = _bar_style(self._phase, counts)
+        self._summary.value = render.batch_summary(self._phase, done, total, counts,
+                                                   self._elapsed())
+        self._table.value = render.batch_table(self._table_rows())
+
+    def _table_rows(self) -> list[str]:
+        """Every business's row HTML, re-rendering only those that changed."""
+        changed, self._changed = self._changed, set()
+        for external_id in changed:
+            values = _row_values(self._batch, external_id)
+            cached = self._rows.get(external_id)
+            if cached is None or cached[0] != values:
+                self._rows[external_id] = (values, render.batch_row(external_id, *values))
+        return [self._rows[external_id][1] for external_id in self._ids]
+
+    def _elapsed(self) -> float | None:
+        if self._started is None or self._loop is None:
+            return None
+        end = self._ended if self._ended is not None else self._loop.time()
+        return end - self._started
+
+    # -- building and callbacks ---------------------------------------------------------
+
+    def _build(self) -> None:
+        self._start_button = widgets.Button(description="Start", button_style="primary",
+                                            icon="play")
+        self._cancel_button = widgets.Button(description="Cancel", disabled=True, icon="stop")
+        self._start_button.on_click(partial(self._from_ui, self._start_clicked))
+        self._cancel_button.on_click(partial(self._from_ui, self.cancel))
+        self._progress = widgets.IntProgress(value=0, min=0, max=1, description="Businesses")
+        self._summary = widgets.HTML()
+        self._table = widgets.HTML()
+        self._banner = widgets.HTML()
+        self._invalid = widgets.HTML(render.invalid_table(self._problems))
+        self._source = widgets.HTML(render.source_line(self._source_kind, self._target_url()))
+        title = widgets.HTML("<b>Newo batch onboarding</b>")
+        if not self._ids and not self._problems:
+            self._banner.value = render.error_banner(
+                "Nothing to onboard", "No customers were given.",
+                "Pass customers=[Customer(...), ...] or a DataFrame with the onboarding "
+                "columns (name, email, source, phone_number, ...).")
+        self.children = (title, self._source,
+                         widgets.HBox([self._start_button, self._cancel_button]),
+                         widgets.HBox([self._progress, self._summary]),
+                         self._banner, self._invalid, self._table)
+
+    def _target_url(self) -> str:
+        if self._simulator is not None:
+            return self._simulator.base_url
+        return self._client.base_url if self._client is not None else ""
+
+    def _from_ui(self, callback: Callable[[], Any], *_: Any) -> None:
+        """Run a widget callback on the loop, whatever thread the comm message came on."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            self._guarded(callback)
+        else:
+            loop.call_soon_threadsafe(self._guarded, callback)
+
+    def _guarded(self, callback: Callable[[], Any]) -> None:
+        try:
+            callback()
+        except Exception as exc:  # a click must never lose its error
+            log.exception("batch widget callback failed")
+            self._banner.value = render.failure_banner(exc).html()
+
+    def _start_clicked(self) -> None:
+        self.start()
+
+
+def _materialised(
+    customers: Iterable[Customer | Mapping[str, Any]] | pd.DataFrame | None,
+) -> list[Customer | Mapping[str, Any]] | pd.DataFrame:
+    """The input as something that can be read twice (a generator cannot)."""
+    if isinstance(customers, pd.DataFrame):
+        return customers
+    return list(customers) if customers is not None else []
+
+
+def _row_values(batch: OnboardingBatch | None, external_id: str) -> Row:
+    """What a business's row shows, read from the batch's live state (no snapshot)."""
+    status = batch.status_of(external_id) if batch is not None else "queued"
+    if batch is None or status == "queued":
+        return ("queued", 0, None, "", "", "")
+    if status in _ENDED:
+        result = batch[external_id]
+        return (status, len(result.step_events), result.max_steps, result.business_name,
+                result.industry, result.error)
+    state = batch.sessions[external_id].state
+    scraped = state.scraping
+    return (status, state.steps_received, state.max_steps,
+            scraped.business_name if scraped else "", scraped.industry if scraped else "", "")
+
+
+def _bar_style(phase: str, counts: dict[str, int]) -> str:
+    if phase == "running":
+        return "info"
+    if phase == "ready":
+        return ""
+    if phase == "finished" and not (counts.get("error") or counts.get("timeout")):
+        return "success"
+    return "danger" if phase == "error" else "warning"

@@ -1,0 +1,385 @@
+"""BatchOnboardingWidget without a front end (DummyComm), against the simulator over real
+sockets. Checked through its child widgets' traits; waits are on trait changes and tasks
+(with timeouts), never on sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import ipywidgets
+import pandas as pd
+import pytest
+from aiohttp import web
+
+from newo_nb import BatchOnboardingWidget, Customer, NewoClient, OnboardingBatch
+from newo_nb.simulator import Faults, Simulator
+
+HOSTILE = "<script>alert(1)</script>"
+
+
+def fresh(customer: Customer, tag: str = "") -> Customer:
+    """The same business under a new external id (no journal run to reuse)."""
+    fields = {name: getattr(customer, name) for name in customer.__dataclass_fields__}
+    return Customer.from_mapping(
+        {**fields, "external_customer_id": f"{tag or 'bw'}-{uuid.uuid4().hex[:10]}"})
+
+
+def samples(sim: Simulator, n: int) -> list[Customer]:
+    base = sim.sample_customers()
+    return [fresh(base[i % len(base)], f"bw{i}") for i in range(n)]
+
+
+def table_rows(w: BatchOnboardingWidget) -> list[tuple[str, str]]:
+    """(external id, status) of every row in the table, in table order."""
+    return re.findall(r'data-id="([^"]+)" data-status="([^"]+)"', w._table.value)
+
+
+def row_html(w: BatchOnboardingWidget, external_id: str) -> str:
+    match = re.search(rf'<tr[^>]*data-id="{re.escape(external_id)}".*?</tr>', w._table.value)
+    assert match, f"no row for {external_id}"
+    return match.group(0)
+
+
+def all_widget_state(root: ipywidgets.Widget) -> str:
+    """Every synced trait of the widget tree, as the front end would receive it."""
+    states, stack = [], [root]
+    while stack:
+        widget = stack.pop()
+        states.append(widget.get_state())
+        stack.extend(getattr(widget, "children", ()))
+    return json.dumps(states, default=str)
+
+
+async def shown(widget: Any, predicate: Callable[[Any], bool], timeout: float = 20.0) -> Any:
+    """Wait until ``widget.value`` satisfies ``predicate`` (checked on every change)."""
+    done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    def check(_: Any = None) -> None:
+        if not done.done() and predicate(widget.value):
+            done.set_result(widget.value)
+
+    widget.observe(check, names="value")
+    try:
+        check()
+        return await asyncio.wait_for(done, timeout)
+    finally:
+        widget.unobserve(check, names="value")
+
+
+# -- a whole batch ----------------------------------------------------------------------------
+
+
+async def test_batch_with_failures_fills_table_progress_and_counts(
+    sim: Simulator, client: NewoClient
+) -> None:
+    customers = samples(sim, 6)
+    failing, early = customers[1].external_id, customers[4].external_id
+    sim.faults_for[failing] = Faults(error_after_step=1, error_description=f"Parked {HOSTILE}")
+    sim.faults_for[early] = Faults(error_after_step=0)
+    w = BatchOnboardingWidget(customers, client=client, concurrency=3)
+    assert [status for _, status in table_rows(w)] == ["queued"] * 6  # shown before Start
+
+    batch = await w.run()
+
+    assert isinstance(batch, OnboardingBatch)
+    assert w.batch is batch
+    expected = {c.external_id: "finished" for c in customers} | {failing: "error",
+                                                                  early: "error"}
+    assert table_rows(w) == [(c.external_id, expected[c.external_id]) for c in customers]
+    assert (w._progress.value, w._progress.max) == (6, 6)
+    assert w._progress.bar_style == "warning"
+    assert batch.counts()["finished"] == 4
+    summary = w._summary.value
+    assert "6 of 6 done" in summary
+    assert re.search(r">finished</span> 4\b", summary)
+    assert re.search(r">error</span> 2\b", summary)
+    assert "queued" not in summary  # only statuses that occur
+    assert "2 of 6 businesses did not finish" in w._banner.value
+    results = batch.results.set_index("external_id")
+    for customer in customers:
+        row = row_html(w, customer.external_id)
+        result = results.loc[customer.external_id]
+        if expected[customer.external_id] == "finished":
+            assert f"{result.steps_received} of {result.max_steps}" in row
+            assert f">{result.business_name}<" in row.replace("&#x27;", "'").replace("&amp;", "&")
+            assert f">{result.industry}<" in row.replace("&amp;", "&")
+    assert "1 of " in row_html(w, failing)  # the step received before the error
+    assert "Parked &lt;script&gt;alert(1)&lt;/script&gt;" in row_html(w, failing)
+    assert HOSTILE not in all_widget_state(w)
+    assert not w._start_button.disabled
+    assert w._cancel_button.disabled
+    assert repr(w) == ("BatchOnboardingWidget(source='given client', status='finished', "
+                       "businesses=6, finished=4, error=2, invalid_rows=0)")
+
+
+@pytest.fixture
+async def hostile_site() -> AsyncIterator[str]:
+    """A website whose business name (schema.org JSON-LD) carries markup."""
+    page = ("<html><head><title>Tom &amp; Jerry's Diner</title>"
+            '<script type="application/ld+json">{"@type": "Restaurant", "name": '
+            '"Tom & Jerry\'s &lt;script&gt;alert(1)&lt;/script&gt; Diner", '
+            '"telephone": "+1 512 555 0100"}</script></head>'
+            "<body><h1>Tom &amp; Jerry's Diner</h1><p>Burgers and shakes since 1982. "
+            "Call us to book a table.</p></body></html>")
+
+    async def home(_: web.Request) -> web.Response:
+        return web.Response(text=page, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", home)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/"
+    finally:
+        await runner.cleanup()
+
+
+async def test_server_values_are_escaped_in_the_table(
+    sim: Simulator, client: NewoClient, hostile_site: str
+) -> None:
+    diner = Customer.from_mapping({
+        "name": "Tom Rivera", "email": "tom@example.com", "source": hostile_site,
+        "phone_number": "+15125550100", "country_code": "US",
+        "external_customer_id": f"diner-{uuid.uuid4().hex[:8]}"})
+    suffixed = samples(sim, 1)[0]
+    sim.faults_for[suffixed.external_id] = Faults(answer_suffix=HOSTILE)
+    w = BatchOnboardingWidget([diner, suffixed], client=client)
+    batch = await w.run()
+
+    assert batch.counts()["finished"] == 2, batch.results["error"].tolist()
+    name = batch[diner.external_id].business_name
+    assert HOSTILE in name  # what the parser found reaches us verbatim...
+    assert "Tom &amp; Jerry&#x27;s &lt;script&gt;alert(1)&lt;/script&gt; Diner" in row_html(
+        w, diner.external_id)  # ...and the table shows it as text
+    assert batch.answers.set_index("external_id").loc[
+        suffixed.external_id, "business_phone"].endswith(HOSTILE)
+    assert "<script>" not in all_widget_state(w)
+
+
+async def test_invalid_rows_are_listed_and_the_good_ones_run(
+    sim: Simulator, client: NewoClient
+) -> None:
+    good = samples(sim, 2)
+    rows = [{name: getattr(c, name) for name in ("name", "email", "source", "phone_number",
+                                                 "country_code", "external_customer_id")}
+            for c in good]
+    rows.insert(1, {**rows[0], "email": "not-an-email", "external_customer_id": "bad-email"})
+    rows.append({**rows[0], "source": "", "name": "", "external_customer_id": "bad-two"})
+    frame = pd.DataFrame(rows)
+    w = BatchOnboardingWidget(frame, client=client)
+
+    invalid = w._invalid.value
+    assert "2 input rows skipped" in invalid
+    assert re.findall(r'data-row="(\d+)"', invalid) == ["1", "3", "3"]
+    for field in ("email", "source", "name"):
+        assert f"<code>{field}</code>" in invalid
+    assert "bad-email" in invalid
+    assert [c.external_id for c in w.customers] == [c.external_id for c in good]
+    assert sorted(w.invalid["row"].tolist()) == [1, 3, 3]
+
+    batch = await w.run()
+    assert table_rows(w) == [(c.external_id, "finished") for c in good]
+    assert batch.invalid["row"].tolist() == w.invalid["row"].tolist()
+    assert "invalid_rows=2" in repr(w)
+
+
+# -- cancel, run again ------------------------------------------------------------------------
+
+
+async def test_cancel_mid_batch_keeps_a_row_for_every_business_and_runs_again(
+    sim: Simulator, client: NewoClient
+) -> None:
+    customers = samples(sim, 7)
+    stalled = [customers[2].external_id, customers[3].external_id]
+    for external_id in stalled:
+        sim.faults_for[external_id] = Faults(stall_after_step=2)
+    w = BatchOnboardingWidget(customers, client=client, concurrency=2, silence_timeout=60)
+    w.start()
+    assert w.running
+    # both workers stuck on the stalled businesses, two finished before them, three queued
+    await shown(w._table, lambda v: all(
+        re.search(rf'data-id="{s}" data-status="running">.*?2 of \d+', v) for s in stalled))
+    w.cancel()
+    batch = await w.wait()
+
+    statuses = dict(table_rows(w))
+    assert list(statuses) == [c.external_id for c in customers]  # every business has a row
+    assert [statuses[c.external_id] for c in customers] == (
+        ["finished"] * 2 + ["cancelled"] * 5)
+    assert batch.status == "cancelled"
+    assert len(batch.results) == 7
+    assert "2 of " in row_html(w, stalled[0])  # what it received before the cancel is kept
+    assert "Cancelled" in w._banner.value
+    assert w._progress.value == 7
+    assert not w.running
+    assert not w._start_button.disabled
+
+    sim.faults_for.clear()
+    again = await w.run()
+    assert again is w.batch
+    assert again is not batch
+    assert [status for _, status in table_rows(w)] == ["finished"] * 7
+    assert again.reused == {customers[0].external_id, customers[1].external_id}  # not twice
+    assert w._banner.value == ""
+    assert w._progress.bar_style == "success"
+
+
+async def test_cancel_before_the_task_runs_leaves_every_row_queued(
+    sim: Simulator, client: NewoClient
+) -> None:
+    customers = samples(sim, 3)
+    w = BatchOnboardingWidget(customers, client=client)
+    w.start()
+    w.cancel()  # before the task's first step
+    batch = await w.wait()
+    assert batch.status == "ready"
+    assert [status for _, status in table_rows(w)] == ["queued"] * 3
+    assert repr(w).startswith("BatchOnboardingWidget(source='given client', status='cancelled'")
+    assert [result.status for result in await w.run()] == ["finished"] * 3
+
+
+async def test_start_while_running_and_wait_before_start_are_refused(
+    sim: Simulator, client: NewoClient
+) -> None:
+    customers = samples(sim, 1)
+    sim.faults_for[customers[0].external_id] = Faults(stall_after_step=1)
+    w = BatchOnboardingWidget(customers, client=client, silence_timeout=60)
+    with pytest.raises(RuntimeError, match=r"w\.start\(\)"):
+        await w.wait()
+    w.start()
+    with pytest.raises(RuntimeError, match="already running"):
+        w.start()
+    await shown(w._table, lambda v: 'data-status="running">' in v and "1 of " in v)
+    w.cancel()
+    assert (await w.wait()).status == "cancelled"
+
+
+# -- setup ------------------------------------------------------------------------------------
+
+
+async def test_a_shared_failure_says_it_is_a_setting(sim: Simulator) -> None:
+    async with sim.client(client_secret="sim_wrong_secret_for_this_test") as wrong:
+        w = BatchOnboardingWidget(samples(sim, 3), client=wrong)
+        batch = await w.run()
+    assert batch.counts()["error"] == 3
+    assert "Every business failed the same way" in w._banner.value
+    assert "NEWO_CLIENT_SECRET" in w._banner.value
+    assert "sim_wrong_secret_for_this_test" not in all_widget_state(w)
+    assert "sim_wrong_secret_for_this_test" not in repr(w)
+
+
+async def test_closed_widget_shows_a_setup_banner(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NEWO_CLIENT_SECRET", raising=False)
+    w = BatchOnboardingWidget(speed="instant")
+    await w.aclose()
+    with pytest.raises(Exception, match="was closed"):
+        await w.run()
+    assert "newo-error" in w._banner.value
+    assert "make a new widget" in w._banner.value
+    assert w.error is not None
+
+
+def test_bad_arguments_are_refused_or_shown(client: NewoClient) -> None:
+    with pytest.raises(ValueError, match="concurrency=0"):
+        BatchOnboardingWidget([], client=client, concurrency=0)
+    w = BatchOnboardingWidget([], client=client)
+    assert "Nothing to onboard" in w._banner.value
+    assert "No businesses to onboard" in w._table.value
+
+
+async def test_no_secret_runs_every_sample_on_the_embedded_simulator(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("NEWO_CLIENT_SECRET", raising=False)
+    w = BatchOnboardingWidget(speed="instant", concurrency=16)
+    try:
+        assert "Embedded simulator at" in w._source.value
+        assert w.simulator is not None
+        assert len(table_rows(w)) == len(w.simulator.sample_customers()) == 44
+        batch = await w.run()
+        assert batch.counts()["finished"] == 44, batch.results["error"].tolist()
+        assert w._progress.value == w._progress.max == 44
+        assert repr(w) == ("BatchOnboardingWidget(source='embedded simulator', "
+                           "status='finished', businesses=44, finished=44, invalid_rows=0)")
+    finally:
+        await w.aclose()
+
+
+async def test_secret_from_the_environment_stays_out_of_the_widget(
+    sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWO_CLIENT_SECRET", sim.client_secret)
+    monkeypatch.setenv("NEWO_BASE_URL", sim.base_url)
+    w = BatchOnboardingWidget(samples(sim, 2))
+    try:
+        assert f"Newo service at <code>{sim.base_url}</code>" in w._source.value
+        batch = await w.run()
+        assert batch.counts()["finished"] == 2
+        assert sim.client_secret not in all_widget_state(w)
+        assert sim.client_secret not in repr(w)
+    finally:
+        await w.aclose()
+
+
+# -- threads and message rate -----------------------------------------------------------------
+
+
+async def test_clicks_from_another_thread_run_on_the_loop(
+    sim: Simulator, client: NewoClient
+) -> None:
+    loop_thread = threading.get_ident()
+    w = BatchOnboardingWidget(samples(sim, 3), client=client)
+    threads: set[int] = set()
+    for child in (w._summary, w._table, w._banner, w._progress):
+        child.observe(lambda _: threads.add(threading.get_ident()), names="value")
+    await asyncio.to_thread(w._start_button.click)  # as a comm subshell would deliver it
+    await shown(w._summary, lambda v: "3 of 3 done" in v and "Finished" in v)
+    assert w.batch is not None
+    assert w.batch.counts()["finished"] == 3
+    assert threads == {loop_thread}
+
+
+async def test_100_business_batch_stays_within_the_redraw_rate(
+    sim: Simulator, client: NewoClient, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    w = BatchOnboardingWidget(samples(sim, 100), client=client, concurrency=16)
+    sent: list[str] = []
+    original = ipywidgets.Widget._send
+
+    def counting(self: ipywidgets.Widget, msg: Any, buffers: Any = None) -> None:
+        sent.append(self.model_id)
+        original(self, msg, buffers)
+
+    monkeypatch.setattr(ipywidgets.Widget, "_send", counting)
+    loop = asyncio.get_running_loop()
+    draws_before = w._throttle.redraws
+    began = loop.time()
+    batch = await w.run()
+    elapsed = loop.time() - began
+    monkeypatch.undo()
+
+    events = len(batch.events)
+    draws = w._throttle.redraws - draws_before
+    allowed_draws = elapsed * 10 + 3  # leading draw, start frame and final frame
+    per_draw = len(w._throttle.widgets)  # hold_sync: at most one message per widget per draw
+    controls = 6  # Start/Cancel enabled and disabled, banner, bar style at the edges
+    with capsys.disabled():
+        print(f"\n100 businesses, {events} events in {elapsed:.2f}s: {draws} redraws, "
+              f"{len(sent)} front-end messages (bound {allowed_draws * per_draw + controls:.0f}; "
+              f"one per event would be {events * per_draw})")
+    assert batch.counts()["finished"] == 100
+    assert events > 1000
+    assert draws <= allowed_draws
+    assert 0 < len(sent) <= allowed_draws * per_draw + controls
+    assert w._progress.value == 100
