@@ -1,0 +1,164 @@
+"""Plumbing shared by the real-browser tests: a headless JupyterLab and Debian's Chromium.
+
+``lab_serving`` copies notebooks into a temporary root and starts JupyterLab there (no
+token, no Newo settings, quiet settings); ``chromium`` launches the system Chromium with
+the flags a closed network needs; ``run_all_cells`` opens a notebook and runs it;
+``printed`` waits for a marker line in the cell outputs and fails at once on a traceback.
+Every wait is on a condition with a timeout, never a sleep.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import psutil
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page, Playwright
+
+CHROMIUM = "/usr/bin/chromium"
+# No sandbox when running as root (CI containers); the rest keeps Chromium off the network
+# and quiet on a machine without one.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+SERVER_START_TIMEOUT = 60.0
+RUN_TIMEOUT_MS = 60_000
+
+# True once the active notebook's kernel is idle (the notebook has opened and started it).
+_KERNEL_IDLE = """() => {
+    const app = window.jupyterapp;
+    const nb = app && app.shell.currentWidget;
+    const kernel = nb && nb.sessionContext && nb.sessionContext.session
+        && nb.sessionContext.session.kernel;
+    return kernel && kernel.status === 'idle';
+}"""
+
+# The text of every output containing the marker, or of a traceback, else null (keep waiting).
+_PRINTED = """(marker) => {
+    const texts = [...document.querySelectorAll('.jp-OutputArea-output')]
+        .map(o => o.textContent);
+    if (texts.some(t => t.includes('Traceback (most recent call last)'))) {
+        return {failed: true, text: texts.join('\\n')};
+    }
+    const hit = texts.find(t => t.includes(marker));
+    return hit === undefined ? null : {failed: false, text: hit};
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Lab:
+    """A headless JupyterLab whose log is read on a thread until it says it is serving."""
+
+    def __init__(self, root: Path, port: int) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEWO_")}
+        env["JUPYTER_RUNTIME_DIR"] = str(root / ".runtime")  # no stray files in ~
+        env["JUPYTERLAB_SETTINGS_DIR"] = str(_quiet_settings(root / ".settings"))
+        args = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
+                "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=",
+                "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
+                f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True"]
+        if AS_ROOT:
+            args.append("--allow-root")
+        self.log: list[str] = []
+        self.serving = threading.Event()
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and flags
+            args, env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            text=True)
+        self._reader = threading.Thread(target=self._read_log, daemon=True)
+        self._reader.start()
+
+    def _read_log(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.log.append(line)
+            if f"{self.url}/lab" in line:
+                self.serving.set()
+        self.serving.set()  # exited: stop waiting (the caller checks the process)
+
+    def stop(self) -> None:
+        """Stop the server and anything it started (kernels), whatever state it is in."""
+        try:
+            children = psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            children = []
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+        for child in children:
+            if child.is_running():
+                child.kill()
+        psutil.wait_procs(children, timeout=5)
+        self._reader.join(timeout=5)  # EOF once the server is gone
+        if self.process.stderr is not None:
+            self.process.stderr.close()
+
+
+def _quiet_settings(folder: Path) -> Path:
+    """User settings without the news/update toast, which would cover the screenshot."""
+    plugin = folder / "@jupyterlab" / "apputils-extension"
+    plugin.mkdir(parents=True)
+    (plugin / "notification.jupyterlab-settings").write_text(
+        '{"fetchNews": "false", "checkForUpdates": false}')
+    return folder
+
+
+@contextlib.contextmanager
+def lab_serving(root: Path, notebooks: Sequence[Path]) -> Iterator[Lab]:
+    """JupyterLab serving copies of ``notebooks`` from ``root``; stopped on exit."""
+    for notebook in notebooks:
+        shutil.copy(notebook, root / notebook.name)
+    server = Lab(root, free_port())
+    try:
+        if not server.serving.wait(SERVER_START_TIMEOUT) or server.process.poll() is not None:
+            pytest.fail("JupyterLab did not start:\n" + "".join(server.log[-30:]))
+        yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def chromium(playwright: Playwright) -> Iterator[Browser]:
+    """Debian's Chromium, headless, with the closed-network flags."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium "
+                    "(apt-get update && apt-get install -y chromium), as scripts/test does.")
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+def run_all_cells(page: Page, url: str, notebook: str) -> None:
+    """Open ``notebook`` in a fresh workspace, wait for its kernel, run every cell."""
+    page.goto(f"{url}/lab/tree/{notebook}?reset", timeout=RUN_TIMEOUT_MS)
+    page.wait_for_function(_KERNEL_IDLE, timeout=RUN_TIMEOUT_MS)
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+
+def printed(page: Page, marker: str) -> str:
+    """The output text holding ``marker``; fails with every output if a cell raised."""
+    found = page.wait_for_function(_PRINTED, arg=marker, timeout=RUN_TIMEOUT_MS).json_value()
+    if found["failed"]:
+        pytest.fail(f"a cell raised:\n{found['text']}")
+    return str(found["text"])
