@@ -8,6 +8,7 @@ tested without either. Every argument value is a string on the wire; conversion 
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -202,6 +203,17 @@ _SPECS: Final[dict[str, tuple[type[ServerEvent], _Spec]]] = {
 }
 
 
+# Every event keeps its arguments, and JSON decoding makes a fresh copy of each string, so
+# known argument names share one string (_NAMES) and the short values that repeat in every
+# event of a run (ids, numbers, stage, question) are interned (freed once unused): a
+# quarter less memory per event (bench 2). Answers, which rarely repeat, are left alone.
+_SHARED_VALUES: Final = frozenset({"user_actor_id", "step_number", "max_steps", "stage",
+                                   "question", "state"})
+_NAMES: Final = {name: name for _, spec in _SPECS.values() for name, *_ in spec.values()}
+_SHARED_MAX_LEN: Final = 64
+_intern = sys.intern
+
+
 class _Malformed(Exception):
     """Internal: why a payload is unusable."""
 
@@ -241,8 +253,8 @@ def _decode(payload: object, event_name: str, when: float) -> ServerEvent:
               for attr, (name, convert, required) in fields.items()}
     return cls(
         external_event_id=_text(payload.get("external_event_id")),
-        connector_idn=_text(payload.get("connector_idn")),
-        integration_idn=_text(payload.get("integration_idn")),
+        connector_idn=_shared(_text(payload.get("connector_idn"))),
+        integration_idn=_shared(_text(payload.get("integration_idn"))),
         event_name=event_name,
         received_at=when,
         arguments=arguments,
@@ -262,7 +274,10 @@ def _arguments(raw: object) -> dict[str, str]:
         if not isinstance(name, str):
             raise _Malformed(f"argument {item!r:.80} is not a {{name, value}} object")
         value = item.get("value")
-        out[name] = value if isinstance(value, str) else _text(value)
+        if type(value) is not str:
+            value = _text(value)
+        name = _NAMES.get(name, name)
+        out[name] = _shared(value) if name in _SHARED_VALUES else value
     return out
 
 
@@ -278,6 +293,10 @@ def _field(arguments: dict[str, str], name: str, convert: _Converter | None, req
         return convert(text)
     except ValueError:
         raise _Malformed(f"argument {name}={text!r:.40} is not a whole number") from None
+
+
+def _shared(text: str) -> str:
+    return _intern(text) if len(text) <= _SHARED_MAX_LEN else text
 
 
 def _text(value: object) -> str:
