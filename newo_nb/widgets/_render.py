@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANSWER_PREVIEW",
+    "ANSWER_SHOWN",
     "Banner",
     "agent_card",
     "batch_banner",
@@ -49,6 +50,7 @@ __all__ = [
 ]
 
 ANSWER_PREVIEW = 120  # characters of an answer shown before "show all"
+ANSWER_SHOWN = 5_000  # characters of an answer the table holds at most (w.steps has all)
 _MUTED = "color: var(--jp-ui-font-color2, #666)"
 _CELL = "padding: 2px 8px; text-align: left; vertical-align: top"
 _CARD = ("border: 1px solid var(--jp-border-color2, #ccc); border-radius: 6px; "
@@ -103,8 +105,12 @@ def _answer_cell(answer: str) -> str:
     if len(answer) <= ANSWER_PREVIEW:
         return _e(answer)
     preview = answer[:ANSWER_PREVIEW].rstrip()
+    shown, cut = answer[:ANSWER_SHOWN], ""
+    if len(answer) > ANSWER_SHOWN:  # every redraw sends the whole table: keep rows small
+        cut = (f'<div style="{_MUTED}">… first {ANSWER_SHOWN:,} characters shown; '
+               "<code>w.steps</code> has the whole answer</div>")
     return (f"<details><summary>{_e(preview)}… <i>({len(answer):,} characters)</i></summary>"
-            f'<div style="white-space: pre-wrap">{_e(answer)}</div></details>')
+            f'<div style="white-space: pre-wrap">{_e(shown)}</div>{cut}</details>')
 
 
 def step_row(step: StepEvent) -> str:
