@@ -26,6 +26,7 @@ import pytest
 
 from newo_nb import (
     AuthenticationError,
+    ConfigurationError,
     Customer,
     NewoClient,
     OnboardingResult,
@@ -346,3 +347,38 @@ async def test_refused_runs_name_no_secret_in_the_banner(
         assert_no_secret(w, None)
     finally:
         await w.aclose()
+
+
+# -- choosing the simulator with a secret set -----------------------------------------------
+
+
+async def test_simulator_true_ignores_a_set_secret_and_never_sends_it(
+    known_sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A secret and a service that would answer to it: simulator=True must use neither.
+    monkeypatch.setenv("NEWO_CLIENT_SECRET", KNOWN)
+    monkeypatch.setenv("NEWO_BASE_URL", known_sim.base_url)
+    w = OnboardingWidget(simulator=True, speed="instant")
+    try:
+        assert "Embedded simulator at" in w._source.value
+        assert w._inputs["source"].value.startswith("http://127.0.0.1:")  # a sample business
+        result = await w.run()
+        assert result.status == "finished", result.error
+        assert_no_secret(w, result)
+    finally:
+        await w.aclose()
+    assert known_sim.calls == []  # the service with the secret was never called
+    assert repr(w) == "OnboardingWidget(source='embedded simulator', status='finished')"
+
+
+def test_simulator_false_without_a_secret_says_how_to_set_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("NEWO_CLIENT_SECRET", raising=False)
+    with pytest.raises(ConfigurationError, match="NEWO_CLIENT_SECRET"):
+        OnboardingWidget(simulator=False)
+
+
+async def test_simulator_with_a_client_is_refused(client: NewoClient) -> None:
+    with pytest.raises(ValueError, match="simulator=True with client"):
+        OnboardingWidget(client=client, simulator=True)

@@ -66,11 +66,16 @@ class OnboardingWidget(widgets.VBox):
     """Onboard one customer from a notebook and watch it happen.
 
     >>> w = OnboardingWidget()          # embedded simulator unless NEWO_CLIENT_SECRET is set
+    >>> w = OnboardingWidget(simulator=True)  # the embedded simulator, secret or not
     >>> w                               # doctest: +SKIP
     >>> result = await w.run()          # or press Start            # doctest: +SKIP
     >>> w.steps                         # a DataFrame of the steps   # doctest: +SKIP
 
-    ``speed`` paces the embedded simulator only (1 = realistic, ``math.inf`` = instant).
+    Where it talks to: ``client`` if given; else ``simulator=True`` starts the embedded
+    simulator and ``simulator=False`` uses the Newo service (``NEWO_CLIENT_SECRET``,
+    ``NEWO_BASE_URL``, ``NEWO_ORIGIN``); left as None, a set ``NEWO_CLIENT_SECRET`` picks
+    the service and its absence the simulator. ``speed`` paces the embedded simulator only
+    (1 = realistic, ``math.inf`` = instant).
     """
 
     def __init__(
@@ -81,13 +86,15 @@ class OnboardingWidget(widgets.VBox):
         timeout: float = 600.0,
         silence_timeout: float = 45.0,
         speed: float | str = 1.0,
+        simulator: bool | None = None,
     ) -> None:
         super().__init__()
         self.timeout = timeout
         self.silence_timeout = silence_timeout
         self.result: OnboardingResult | None = None
         self.error: BaseException | None = None  # what stopped the last run, if it raised
-        self._client, self._simulator, self._source_kind = _choose_target(client, speed)
+        self._client, self._simulator, self._source_kind = _choose_target(client, speed,
+                                                                          simulator)
         self._owns_client = client is None
         self._client_lock = asyncio.Lock()
         self._loop = _running_loop()  # where widget callbacks are handed over to
@@ -440,13 +447,19 @@ class OnboardingWidget(widgets.VBox):
 
 
 def _choose_target(
-    client: NewoClient | None, speed: float | str
+    client: NewoClient | None, speed: float | str, simulator: bool | None = None
 ) -> tuple[NewoClient | None, Simulator | None, str]:
-    """The given client; else the real service when a secret is set; else a simulator."""
+    """The given client; else what ``simulator`` says; else the real service when a secret
+    is set, and the embedded simulator when none is."""
     if client is not None:
+        if simulator is not None:
+            raise ValueError(f"simulator={simulator!r} with client=...: give one of them (the "
+                             "client decides where the widget talks to)")
         return client, None, "client"
-    if os.environ.get("NEWO_CLIENT_SECRET", "").strip():
-        return NewoClient(), None, "service"
+    if simulator is None:
+        simulator = not os.environ.get("NEWO_CLIENT_SECRET", "").strip()
+    if not simulator:
+        return NewoClient(), None, "service"  # no secret: ConfigurationError says how
     from ..simulator import Simulator
 
     # A port chosen now lets the sample's website URL be filled in before the simulator
