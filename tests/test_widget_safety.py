@@ -158,6 +158,7 @@ async def test_hostile_answers_stage_question_and_names_render_as_text(
                  **hostile_names),
     ], faults=Faults(answer_suffix=" " + HOSTILE))
     assert result.status == "finished", result.error
+    assert w.banner is None
     sim.actors[customer.external_id].business_name = QUOTES  # what agent_info will say
     await w.check_status()
 
@@ -181,8 +182,10 @@ async def test_hostile_error_description_renders_as_text_in_the_banner(
     result = await w.run()
 
     assert result.status == "error"
+    assert w.banner is not None
+    assert w.banner.message == IMG  # the plain text, for code; the widget shows it escaped
     banner = assert_only_our_markup(w._banner.value).text
-    assert IMG in banner
+    assert f"{w.banner.title}{IMG}{w.banner.advice}" == banner
     assert "onerror" not in _Markup(w._banner.value).attributes
     rendered_text(w)  # and every other value
 
@@ -285,6 +288,7 @@ def assert_no_secret(w: OnboardingWidget, result: OnboardingResult | None) -> No
         assert KNOWN not in result.steps.to_csv() + result.summary().to_csv()
     if w.error is not None:
         assert KNOWN not in str(w.error) + repr(w.error)
+    assert KNOWN not in repr(w.banner)
 
 
 async def test_known_secret_given_as_a_client_never_reaches_the_widget(

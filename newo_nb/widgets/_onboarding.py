@@ -110,6 +110,7 @@ class OnboardingWidget(widgets.VBox):
         self._ended: float | None = None
         self._started_at: dt.datetime | None = None
         self._ticker: asyncio.TimerHandle | None = None
+        self._shown_banner: render.Banner | None = None
         sample = customer is None and self._simulator is not None
         if sample and self._simulator is not None:
             customer = self._simulator.sample_customers()[0]
@@ -137,6 +138,11 @@ class OnboardingWidget(widgets.VBox):
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
+
+    @property
+    def banner(self) -> render.Banner | None:
+        """The error banner shown now (title, message, advice), or None when there is none."""
+        return self._shown_banner
 
     @property
     def steps(self) -> pd.DataFrame:
@@ -192,7 +198,7 @@ class OnboardingWidget(widgets.VBox):
             info = await client.request_agent_info(external_id)
         except Exception as exc:
             self._agent.value = ""
-            self._banner.value = render.failure_banner(exc).html()
+            self._show_banner(render.failure_banner(exc))
             raise
         self._agent.value = render.agent_card(info)
         return info
@@ -284,7 +290,7 @@ class OnboardingWidget(widgets.VBox):
         self._started_at = _utcnow()
         self._start_button.disabled = True
         self._cancel_button.disabled = False
-        self._banner.value = ""
+        self._show_banner(None)
         self._card.value = ""
         self._agent.value = ""
         self._progress.value = 0
@@ -297,9 +303,8 @@ class OnboardingWidget(widgets.VBox):
         self._ended = self._loop.time() if self._loop is not None else None
         self._stop_ticker()
         self._redraw_now()  # the final frame: the last state is always shown
-        banner = render.outcome_banner(result) if result else render.failure_banner(exc or
-                                                                                    Exception())
-        self._banner.value = banner.html() if banner else ""
+        self._show_banner(render.outcome_banner(result) if result
+                          else render.failure_banner(exc or Exception()))
         self._card.value = render.result_card(result) if result and result.ok else ""
         self._start_button.disabled = False
         self._cancel_button.disabled = True
@@ -357,6 +362,10 @@ class OnboardingWidget(widgets.VBox):
                 row = self._rows[number] = render.step_row(steps[number])
             rows.append(row)
         return render.step_table(rows, hidden=len(numbers) - len(shown))
+
+    def _show_banner(self, banner: render.Banner | None) -> None:
+        self._shown_banner = banner
+        self._banner.value = banner.html() if banner else ""
 
     def _show_field_errors(self, errors: Any) -> None:
         problems: dict[str, str] = {}
@@ -419,7 +428,7 @@ class OnboardingWidget(widgets.VBox):
             pass  # already shown beside each field
         except Exception as exc:  # a click must never lose its error
             log.exception("widget callback failed")
-            self._banner.value = render.failure_banner(exc).html()
+            self._show_banner(render.failure_banner(exc))
 
     def _field_edited(self, name: str, change: dict[str, Any]) -> None:
         self._from_ui(lambda: setattr(self._messages[name], "value", ""))
