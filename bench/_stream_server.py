@@ -66,8 +66,11 @@ def finishing_payloads(user_actor_id: str) -> list[dict[str, Any]]:
 class StreamServer:
     def __init__(self, events: int) -> None:
         self.events = events
+        # The whole stream is queued at once, so a PING waits behind it; a long pong
+        # timeout keeps a slow client (the journal on) from being dropped mid-stream.
         self.sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*",
-                                        logger=False, engineio_logger=False)
+                                        logger=False, engineio_logger=False,
+                                        ping_timeout=3600)
         self.app = web.Application()
         self.app.router.add_get(f"{API_PREFIX}/chat-settings", self.chat_settings)
         self.app.router.add_post(f"{API_PREFIX}/create-actor", self.create_actor)

@@ -48,12 +48,14 @@ def test_every_benchmark_reports(smoke_rows: list[dict[str, Any]]) -> None:
 
 
 def test_pipeline_delivers_every_step_once_in_order(smoke_rows: list[dict[str, Any]]) -> None:
-    cpu = _row(smoke_rows, "1.", "CPU per event")
+    cpu = _row(smoke_rows, "1.", "CPU per event (default")
     checks = cpu["extra"]
     assert checks["newo_steps"] == [checks["events"]] == checks["bare_steps"]
     assert checks["newo_status"] == ["finished"]
     assert checks["duplicates"] == [0]
     assert checks["missing"] == [0]
+    unjournalled = _row(smoke_rows, "1.", "CPU per event (journal off)")
+    assert unjournalled["ours"] > 0
     assert cpu["ours"] > 0
     assert cpu["baseline"] > 0
     assert _row(smoke_rows, "1.", "steps lost or doubled")["ours"] == 0
