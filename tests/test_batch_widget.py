@@ -102,6 +102,8 @@ async def test_batch_with_failures_fills_table_progress_and_counts(
     assert re.search(r">error</span> 2\b", summary)
     assert "queued" not in summary  # only statuses that occur
     assert "2 of 6 businesses did not finish" in w._banner.value
+    assert w.banner is not None
+    assert w.banner.title == "2 of 6 businesses did not finish"
     results = batch.results.set_index("external_id")
     for customer in customers:
         row = row_html(w, customer.external_id)
@@ -231,6 +233,7 @@ async def test_cancel_mid_batch_keeps_a_row_for_every_business_and_runs_again(
     assert [status for _, status in table_rows(w)] == ["finished"] * 7
     assert again.reused == {customers[0].external_id, customers[1].external_id}  # not twice
     assert w._banner.value == ""
+    assert w.banner is None
     assert w._progress.bar_style == "success"
 
 
@@ -297,11 +300,16 @@ def test_bad_arguments_are_refused_or_shown(client: NewoClient) -> None:
     assert "No businesses to onboard" in w._table.value
 
 
-async def test_no_secret_runs_every_sample_on_the_embedded_simulator(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(("secret", "simulator"), [(None, None), ("sk-never-sent", True)],
+                         ids=["no-secret", "simulator-true-with-a-secret"])
+async def test_every_sample_runs_on_the_embedded_simulator(
+    monkeypatch: pytest.MonkeyPatch, secret: str | None, simulator: bool | None
 ) -> None:
-    monkeypatch.delenv("NEWO_CLIENT_SECRET", raising=False)
-    w = BatchOnboardingWidget(speed="instant", concurrency=16)
+    if secret is None:
+        monkeypatch.delenv("NEWO_CLIENT_SECRET", raising=False)
+    else:
+        monkeypatch.setenv("NEWO_CLIENT_SECRET", secret)
+    w = BatchOnboardingWidget(speed="instant", concurrency=16, simulator=simulator)
     try:
         assert "Embedded simulator at" in w._source.value
         assert w.simulator is not None
@@ -311,8 +319,14 @@ async def test_no_secret_runs_every_sample_on_the_embedded_simulator(
         assert w._progress.value == w._progress.max == 44
         assert repr(w) == ("BatchOnboardingWidget(source='embedded simulator', "
                            "status='finished', businesses=44, finished=44, invalid_rows=0)")
+        assert "sk-never-sent" not in all_widget_state(w)
     finally:
         await w.aclose()
+
+
+def test_simulator_with_a_client_is_refused(client: NewoClient) -> None:
+    with pytest.raises(ValueError, match="give one of them"):
+        BatchOnboardingWidget([], client=client, simulator=True)
 
 
 async def test_secret_from_the_environment_stays_out_of_the_widget(
@@ -383,3 +397,37 @@ async def test_100_business_batch_stays_within_the_redraw_rate(
     assert draws <= allowed_draws
     assert 0 < len(sent) <= allowed_draws * per_draw + controls
     assert w._progress.value == 100
+
+
+async def test_a_redraw_renders_only_the_rows_that_changed(
+    sim: Simulator, client: NewoClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newo_nb.widgets import _render
+
+    rendered: list[str] = []
+    original = _render.batch_row
+
+    def spy(external_id: str, *values: Any) -> str:
+        rendered.append(external_id)
+        return original(external_id, *values)
+
+    monkeypatch.setattr(_render, "batch_row", spy)
+    customers = samples(sim, 8)
+    w = BatchOnboardingWidget(customers, client=client, concurrency=4)
+    assert sorted(rendered) == sorted(c.external_id for c in customers)  # each once, queued
+
+    rendered.clear()
+    w._throttle.request()
+    w._throttle.flush()
+    assert rendered == []  # nothing changed: the cached rows are reused
+
+    batch = await w.run()
+    per_business = pd.Series(rendered).value_counts()
+    steps = batch.results.set_index("external_id")["steps_received"]
+    # at most: running with 0..n steps, then its final row; never once per redraw of all rows
+    assert (per_business <= steps.reindex(per_business.index) + 2).all()
+    assert len(rendered) < w._throttle.redraws * len(customers)
+    rendered.clear()
+    w._throttle.request()
+    w._throttle.flush()
+    assert rendered == []

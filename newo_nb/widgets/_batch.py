@@ -56,8 +56,12 @@ class BatchOnboardingWidget(widgets.VBox):
 
     ``customers`` is a list of :class:`Customer` (or dicts), or a DataFrame with the
     onboarding argument columns; bad rows are listed under the bar and skipped. With no
-    customers and the embedded simulator (no ``NEWO_CLIENT_SECRET`` and no ``client``),
-    every sample business is onboarded. ``speed`` paces the embedded simulator only.
+    customers and the embedded simulator, every sample business is onboarded.
+
+    Where it talks to, as ``OnboardingWidget``: ``client`` if given; else
+    ``simulator=True`` starts the embedded simulator and ``simulator=False`` uses the Newo
+    service (``NEWO_CLIENT_SECRET``...); left as None, a set ``NEWO_CLIENT_SECRET`` picks
+    the service. ``speed`` paces the embedded simulator only.
     """
 
     def __init__(
@@ -70,6 +74,7 @@ class BatchOnboardingWidget(widgets.VBox):
         silence_timeout: float = 45.0,
         force: bool = False,
         speed: float | str = 1.0,
+        simulator: bool | None = None,
     ) -> None:
         super().__init__()
         if concurrency < 1:
@@ -80,7 +85,8 @@ class BatchOnboardingWidget(widgets.VBox):
         self.silence_timeout = silence_timeout
         self.force = force
         self.error: BaseException | None = None  # what stopped the last run, if it raised
-        self._client, self._simulator, self._source_kind = _choose_target(client, speed)
+        self._client, self._simulator, self._source_kind = _choose_target(client, speed,
+                                                                          simulator)
         self._owns_client = client is None
         self._client_lock = asyncio.Lock()
         self._loop = _running_loop()
@@ -125,6 +131,11 @@ class BatchOnboardingWidget(widgets.VBox):
     def simulator(self) -> Simulator | None:
         """The embedded simulator, when the widget runs one (to set faults, say)."""
         return self._simulator
+
+    @property
+    def banner(self) -> render.Banner | None:
+        """The banner shown now (title, message, advice), or None when there is none."""
+        return self._shown_banner
 
     @property
     def running(self) -> bool:
@@ -247,7 +258,7 @@ class BatchOnboardingWidget(widgets.VBox):
         self._changed = set(self._ids)  # every row back to queued
         self._start_button.disabled = True
         self._cancel_button.disabled = False
-        self._banner.value = ""
+        self._show_banner(None)
         self._redraw_now()
         self._ticker = loop.call_later(1.0, self._tick)
 
@@ -262,7 +273,7 @@ class BatchOnboardingWidget(widgets.VBox):
         banner = render.failure_banner(exc) if exc is not None else render.batch_banner(
             batch.counts(), [batch[i].error for i in self._ids
                              if batch.status_of(i) in ("error", "timeout")])
-        self._banner.value = banner.html() if banner else ""
+        self._show_banner(banner)
         self._start_button.disabled = False
         self._cancel_button.disabled = True
 
@@ -324,18 +335,23 @@ class BatchOnboardingWidget(widgets.VBox):
         self._summary = widgets.HTML()
         self._table = widgets.HTML()
         self._banner = widgets.HTML()
+        self._shown_banner: render.Banner | None = None
         self._invalid = widgets.HTML(render.invalid_table(self._problems))
         self._source = widgets.HTML(render.source_line(self._source_kind, self._target_url()))
         title = widgets.HTML("<b>Newo batch onboarding</b>")
         if not self._ids and not self._problems:
-            self._banner.value = render.error_banner(
+            self._show_banner(render.Banner(
                 "Nothing to onboard", "No customers were given.",
                 "Pass customers=[Customer(...), ...] or a DataFrame with the onboarding "
-                "columns (name, email, source, phone_number, ...).")
+                "columns (name, email, source, phone_number, ...)."))
         self.children = (title, self._source,
                          widgets.HBox([self._start_button, self._cancel_button]),
                          widgets.HBox([self._progress, self._summary]),
                          self._banner, self._invalid, self._table)
+
+    def _show_banner(self, banner: render.Banner | None) -> None:
+        self._shown_banner = banner
+        self._banner.value = banner.html() if banner else ""
 
     def _target_url(self) -> str:
         if self._simulator is not None:
@@ -355,7 +371,7 @@ class BatchOnboardingWidget(widgets.VBox):
             callback()
         except Exception as exc:  # a click must never lose its error
             log.exception("batch widget callback failed")
-            self._banner.value = render.failure_banner(exc).html()
+            self._show_banner(render.failure_banner(exc))
 
     def _start_clicked(self) -> None:
         self.start()
