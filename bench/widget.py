@@ -22,7 +22,14 @@ import time
 from typing import Any
 
 from ._common import Row, ServerProcess, run_worker
-from .pipeline import ORIGIN, SECRET, bench_customer, check_result, use_scratch_journal
+from .pipeline import (
+    ORIGIN,
+    SECRET,
+    bench_customer,
+    check_result,
+    use_scratch_journal,
+    warm_up_frames,
+)
 
 MAX_REDRAWS_PER_S = 10
 
@@ -39,6 +46,7 @@ async def plain_worker(url: str, events: int) -> dict[str, Any]:
     from newo_nb import NewoClient
 
     customer = bench_customer("plain")
+    warm_up_frames()
     async with NewoClient(SECRET, base_url=url, origin=ORIGIN) as client:
         cpu0, wall0 = time.process_time(), time.perf_counter()
         result = await client.onboard(customer)
@@ -53,6 +61,7 @@ async def widget_worker(url: str, events: int) -> dict[str, Any]:
     from newo_nb import NewoClient, OnboardingWidget
 
     customer = bench_customer("widget")
+    warm_up_frames()
     sent: list[float] = []  # when each front-end message was built
     original = ipywidgets.Widget._send
 
