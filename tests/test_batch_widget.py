@@ -11,6 +11,7 @@ import re
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
+from html.parser import HTMLParser
 from typing import Any
 
 import ipywidgets
@@ -22,6 +23,50 @@ from newo_nb import BatchOnboardingWidget, Customer, NewoClient, OnboardingBatch
 from newo_nb.simulator import Faults, Simulator
 
 HOSTILE = "<script>alert(1)</script>"
+# breaks out of quoted attributes (the error's title), then markup of every kind
+EVERY_KIND = "\"'><svg onload=alert(1)> <img src=x onerror=alert(1)> <a href=\"javascript:x\">x</a>"
+# What the widget's own markup uses; anything else came from data and was not escaped.
+OUR_TAGS = {"b", "i", "code", "span", "div", "table", "thead", "tbody", "tr", "th", "td",
+            "style"}
+OUR_ATTRIBUTES = {"class", "style", "data-id", "data-status", "data-row", "title", "role"}
+
+
+class Markup(HTMLParser):
+    """Tags, attributes and text of one HTML value, as a browser would split them."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: set[str] = set()
+        self.attributes: dict[str, str] = {}
+        self.texts: list[str] = []
+        self.feed(value)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.attributes.update((name, value or "") for name, value in attrs)
+
+    def handle_data(self, data: str) -> None:
+        self.texts.append(data)
+
+
+def rendered_text(root: ipywidgets.Widget) -> str:
+    """The text a person sees; every HTML value is checked for foreign markup on the way."""
+    texts = []
+    stack = [root]
+    while stack:
+        widget = stack.pop()
+        stack.extend(getattr(widget, "children", ()))
+        if isinstance(widget, ipywidgets.HTML):
+            markup = Markup(widget.value)
+            assert markup.tags <= OUR_TAGS, widget.value[:500]
+            assert set(markup.attributes) <= OUR_ATTRIBUTES, widget.value[:500]
+            # title and data-* hold text; only the others could carry a URL or code
+            assert not any("javascript:" in v.lower() for k, v in markup.attributes.items()
+                           if k != "title" and not k.startswith("data-"))
+            texts.append("".join(markup.texts))
+            texts.extend(markup.attributes.values())
+    return "\n".join(texts)
 
 
 def fresh(customer: Customer, tag: str = "") -> Customer:
@@ -153,12 +198,19 @@ async def test_server_values_are_escaped_in_the_table(
         "name": "Tom Rivera", "email": "tom@example.com", "source": hostile_site,
         "phone_number": "+15125550100", "country_code": "US",
         "external_customer_id": f"diner-{uuid.uuid4().hex[:8]}"})
-    suffixed = samples(sim, 1)[0]
+    suffixed, failing = samples(sim, 2)
     sim.faults_for[suffixed.external_id] = Faults(answer_suffix=HOSTILE)
-    w = BatchOnboardingWidget([diner, suffixed], client=client)
+    sim.faults_for[failing.external_id] = Faults(error_after_step=2,
+                                                 error_description=EVERY_KIND)
+    bad_row = {"name": "x", "email": "bad", "external_customer_id": EVERY_KIND}
+    w = BatchOnboardingWidget([diner, suffixed, failing, bad_row], client=client)
     batch = await w.run()
 
     assert batch.counts()["finished"] == 2, batch.results["error"].tolist()
+    assert batch.counts()["error"] == 1
+    seen = rendered_text(w)  # only the widget's own tags and attributes anywhere
+    assert EVERY_KIND in seen  # the error (cell and title) and the bad row's id, as text
+    assert "Tom & Jerry's <script>alert(1)</script> Diner" in seen
     name = batch[diner.external_id].business_name
     assert HOSTILE in name  # what the parser found reaches us verbatim...
     assert "Tom &amp; Jerry&#x27;s &lt;script&gt;alert(1)&lt;/script&gt; Diner" in row_html(

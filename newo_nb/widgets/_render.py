@@ -249,27 +249,34 @@ def _status_badge(status: str) -> str:
     return f'<span class="newo-status-{_e(status)}" style="color: {colour}">{_e(status)}</span>'
 
 
+# Cell and status styles for the batch table, once per table rather than inline in every
+# cell: a 500-business table is redrawn whole, so each row's size counts (~3x smaller).
+_BATCH_STYLE = ("<style>.newo-batch td, .newo-batch th {" + _CELL + "}"
+                + "".join(f".newo-batch .s-{status} {{color: {colour}}}"
+                          for status, colour in _STATUS_COLOURS.items())
+                + "</style>")
+
+
 def batch_row(external_id: str, status: str, steps: int, max_steps: int | None,
               business_name: str, industry: str, error: str = "") -> str:
     """One business in the batch table; every value is escaped (all of it came from the
-    input or the service)."""
+    input or the service). Long errors are cut; the cell's title has the whole text."""
     progress = f"{steps} of {max_steps}" if max_steps else (f"{steps} of ?" if steps else "")
     shown_error = error if len(error) <= ERROR_PREVIEW else error[:ERROR_PREVIEW].rstrip() + "…"
+    error_cell = f'<td title="{_e(error)}">{_e(shown_error)}</td>' if error else "<td></td>"
     return (f'<tr class="newo-business" data-id="{_e(external_id)}" data-status="{_e(status)}">'
-            f'<td style="{_CELL}"><code>{_e(external_id)}</code></td>'
-            f'<td style="{_CELL}">{_status_badge(status)}</td>'
-            f'<td style="{_CELL}">{progress}</td>'
-            f'<td style="{_CELL}">{_e(business_name)}</td>'
-            f'<td style="{_CELL}">{_e(industry)}</td>'
-            f'<td style="{_CELL}" title="{_e(error)}">{_e(shown_error)}</td></tr>')
+            f"<td><code>{_e(external_id)}</code></td>"
+            f'<td class="s-{_e(status)}">{_e(status)}</td>'
+            f"<td>{progress}</td><td>{_e(business_name)}</td><td>{_e(industry)}</td>"
+            f"{error_cell}</tr>")
 
 
 def batch_table(rows: Sequence[str]) -> str:
     """The per-business table from rendered rows, in input order (scrolls when long)."""
     if not rows:
         return f'<div class="newo-batch" style="{_MUTED}">No businesses to onboard.</div>'
-    head = "".join(f'<th style="{_CELL}">{name}</th>' for name in _BATCH_HEAD)
-    return ('<div class="newo-batch" style="max-height: 480px; overflow-y: auto">'
+    head = "".join(f"<th>{name}</th>" for name in _BATCH_HEAD)
+    return (f'<div class="newo-batch" style="max-height: 480px; overflow-y: auto">{_BATCH_STYLE}'
             '<table style="border-collapse: collapse; width: 100%; line-height: 1.3">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
