@@ -483,3 +483,12 @@ async def test_a_redraw_renders_only_the_rows_that_changed(
     w._throttle.request()
     w._throttle.flush()
     assert rendered == []
+
+
+def test_big_batches_are_redrawn_less_often(client: NewoClient) -> None:
+    from newo_nb.widgets._batch import BIG_BATCH, redraw_rate
+
+    assert redraw_rate(BIG_BATCH) == 10.0
+    assert redraw_rate(500) == 4.0
+    w = BatchOnboardingWidget([], client=client)
+    assert w._throttle.interval == pytest.approx(0.1)
