@@ -12,9 +12,11 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import ipywidgets
+import nbformat
 import pandas as pd
 import pytest
 from aiohttp import web
@@ -492,3 +494,41 @@ def test_big_batches_are_redrawn_less_often(client: NewoClient) -> None:
     assert redraw_rate(500) == 4.0
     w = BatchOnboardingWidget([], client=client)
     assert w._throttle.interval == pytest.approx(0.1)
+
+
+# -- in a real browser --------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_batch_widget_in_jupyterlab(tmp_path: Path) -> None:
+    """Every sample business onboarded in headless JupyterLab: the bar reaches 100%, the
+    table has a row per business, and the table's own styles apply (status colours)."""
+    from playwright.sync_api import sync_playwright
+
+    from .browser._lab import RUN_TIMEOUT_MS, chromium, lab_serving, printed, run_all_cells
+
+    source = tmp_path / "src" / "batch.ipynb"
+    source.parent.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("from newo_nb import BatchOnboardingWidget\n"
+                                  "w = BatchOnboardingWidget(speed=50, simulator=True)\nw"),
+        nbformat.v4.new_code_cell("batch = await w.run()\n"
+                                  "print('BATCH', batch.counts()['finished'], 'OF', len(batch))"),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                "language": "python"}}), source)
+    root = tmp_path / "root"
+    root.mkdir()
+    with lab_serving(root, [source]) as lab, sync_playwright() as p, chromium(p) as browser:
+        page = browser.new_page(viewport={"width": 1200, "height": 1400})
+        run_all_cells(page, lab.url, source.name)
+        assert "BATCH 44 OF 44" in printed(page, "BATCH")
+        page.wait_for_function(
+            """() => [...document.querySelectorAll('.widget-hprogress .progress-bar')]
+                     .some(bar => bar.style.width === '100%')""", timeout=RUN_TIMEOUT_MS)
+        statuses = page.eval_on_selector_all("tr.newo-business",
+                                             "rows => rows.map(r => r.dataset.status)")
+        assert statuses == ["finished"] * 44
+        colour = page.eval_on_selector("tr.newo-business td.s-finished",
+                                       "cell => getComputedStyle(cell).color")
+        assert colour == "rgb(46, 125, 50)"  # the table's <style> applied in JupyterLab
+        page.locator(".jp-Cell").first.screenshot(path=str(tmp_path / "batch-widget.png"))
