@@ -9,15 +9,14 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import resource
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REPO", "Row", "ServerProcess", "current_rss_kib", "peak_rss_kib", "run_json_worker",
-           "run_worker"]
+__all__ = ["REPO", "Row", "ServerProcess", "current_rss_kib", "peak_rss_kib", "reset_peak_rss",
+           "run_json_worker", "run_worker"]
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -54,8 +53,21 @@ class Row:
 
 
 def peak_rss_kib() -> int:
-    """This process's peak resident set size so far, in KiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """This process's peak resident set size (VmHWM), in KiB.
+
+    Not ``getrusage().ru_maxrss``: Linux carries that over from the parent across fork and
+    exec, so a worker started by a big bench process would report the parent's peak."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def reset_peak_rss() -> None:
+    """Start the peak (VmHWM) afresh from the current RSS (Linux ≥ 4.0)."""
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")
 
 
 def current_rss_kib() -> int:

@@ -27,7 +27,7 @@ import time
 from typing import Any
 
 from . import _common
-from ._common import Row, ServerProcess, current_rss_kib, peak_rss_kib, run_worker
+from ._common import Row, ServerProcess, current_rss_kib, peak_rss_kib, reset_peak_rss, run_worker
 from .pipeline import use_scratch_journal
 from .startup import _free_port
 
@@ -59,6 +59,7 @@ async def newo_worker(url: str, secret: str, count: int) -> dict[str, Any]:
     warm_up, *batch = customers(url, count + 1)
     async with NewoClient(secret, base_url=url, origin=ORIGIN) as client:
         await client.onboard(warm_up)  # lazy imports, pools, journal file: not per session
+        reset_peak_rss()
         rss0 = current_rss_kib()
         wall0, cpu0 = time.perf_counter(), time.process_time()
         results = await asyncio.gather(*(client.onboard(c) for c in batch))
@@ -86,6 +87,7 @@ async def bare_worker(url: str, secret: str, count: int) -> dict[str, Any]:
     async with httpx.AsyncClient(timeout=60) as http, aiohttp.ClientSession() as ws_pool:
         await http.get(f"{url}{API_PREFIX}/chat-settings", params={"client_secret": secret})
         await _bare_onboarding(url, secret, warm_up, http, ws_pool, socketio, API_PREFIX)
+        reset_peak_rss()
         rss0 = current_rss_kib()
         wall0, cpu0 = time.perf_counter(), time.process_time()
         runs = await asyncio.gather(*(
@@ -145,10 +147,28 @@ def run(counts: list[int]) -> list[Row]:
 
         if not _common.IN_PROCESS:
             one("bare", 20)  # warm the simulator up (imports, parsers); not counted
+        runs = {}
         for count in counts:
-            got = {kind: one(kind, count) for kind in ("bare", "newo")}
+            runs[count] = got = {kind: one(kind, count) for kind in ("bare", "newo")}
             rows += _rows(count, got["newo"], got["bare"])
+    if len(runs) > 1:
+        rows.append(_marginal(runs[min(runs)], runs[max(runs)], min(runs), max(runs)))
     return rows
+
+
+def _marginal(small: dict[str, dict[str, Any]], large: dict[str, dict[str, Any]],
+              low: int, high: int) -> Row:
+    """What one more session costs: the slope of peak RSS growth between two counts, so
+    per-run fixed costs (the journal's SQLite page cache, pools) drop out."""
+    def slope(kind: str) -> float:
+        grown = [(r["peak"] - r["rss0"]) for r in (small[kind], large[kind])]
+        return (grown[1] - grown[0]) / (high - low)
+
+    newo, bare = slope("newo"), slope("bare")
+    return Row(f"2. scale ({low:,} → {high:,})", "marginal RSS per session", round(newo, 1),
+               round(bare, 1), "KiB", "≤ 2× bare",
+               None if _common.IN_PROCESS else newo <= 2 * bare,
+               note="slope of peak-RSS growth between the two counts")
 
 
 def _rows(count: int, newo: dict[str, Any], bare: dict[str, Any]) -> list[Row]:
