@@ -100,6 +100,36 @@ def machine() -> list[str]:
             f"- Python {platform.python_version()} ({sys.executable}); " + ", ".join(versions)]
 
 
+# What the profiles showed and what was changed (issue 8); figures are in the table above.
+FINDINGS = """\
+## What the profiles showed
+
+- **Pipeline, fold.** The first run spent half the client's CPU in `builtins.max`:
+  `OnboardingState` found the latest step with `max(self.steps)` on every step, so a run
+  was O(n²). Fixed (the highest step number is kept), as were the decoder's ABC
+  `isinstance(x, Mapping)` checks on every payload and argument (dict checked first).
+- **Pipeline, what is left.** Without the journal, newo-nb's own work per event is decode
+  (a frozen dataclass and its raw-arguments dict), the fold, the steps frame, and the
+  garbage collector walking the events a run keeps (about a fifth of it; a bare client
+  keeps nothing). The "profile" rows measure decode + fold alone, in-process.
+- **Pipeline, journal.** With the journal on (the default), `Journal.record` costs far more
+  than the rest of the pipeline together: one SQLite transaction per event plus a JSON
+  re-encoding of the payload. Measured while profiling: ~49 µs CPU an event as shipped,
+  ~17 µs if events are committed in groups (of which ~10 µs is `json.dumps` + redaction).
+  A client this slow also falls behind a fast burst: the stream server here needs a long
+  pong timeout, or engine.io would drop the connection mid-burst and steps would be lost.
+  Group commit lives in `_journal.py` (not changed here).
+- **Scale.** tracemalloc showed each kept event holding ~8 fresh JSON strings (argument
+  names, ids, numbers, stage); names are now shared and short repeated values interned.
+  RSS per session at small counts includes per-run fixed costs (the journal's SQLite page
+  cache, pools); the marginal row is the cost of one more session.
+- **Frames.** `_column`'s `all(isinstance(...))` pass over a million timestamps, a Python
+  generator over every stage value and pandas hashing a million stage strings were ~40% of
+  the steps frame; now numpy converts the epochs, categories come from `dict.fromkeys` and
+  the codes from a dict lookup in C.
+"""
+
+
 def write_results(rows: list[Row], seconds: float, path: Path) -> None:
     when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     body = [
@@ -115,6 +145,7 @@ def write_results(rows: list[Row], seconds: float, path: Path) -> None:
         "",
         table(rows),
         "",
+        FINDINGS,
     ]
     path.write_text("\n".join(body), encoding="utf-8")
 
