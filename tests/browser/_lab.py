@@ -34,6 +34,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 SERVER_START_TIMEOUT = 60.0
 RUN_TIMEOUT_MS = 60_000
+# Opening JupyterLab and starting a kernel: seconds on an idle machine, much more on a loaded
+# CI box; a bound so a broken start still fails, not a speed goal.
+OPEN_TIMEOUT_MS = 180_000
 
 # True once the active notebook's kernel is idle (the notebook has opened and started it).
 _KERNEL_IDLE = """() => {
@@ -151,8 +154,8 @@ def chromium(playwright: Playwright) -> Iterator[Browser]:
 
 def run_all_cells(page: Page, url: str, notebook: str) -> None:
     """Open ``notebook`` in a fresh workspace, wait for its kernel, run every cell."""
-    page.goto(f"{url}/lab/tree/{notebook}?reset", timeout=RUN_TIMEOUT_MS)
-    page.wait_for_function(_KERNEL_IDLE, timeout=RUN_TIMEOUT_MS)
+    page.goto(f"{url}/lab/tree/{notebook}?reset", timeout=OPEN_TIMEOUT_MS)
+    page.wait_for_function(_KERNEL_IDLE, timeout=OPEN_TIMEOUT_MS)
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
 
