@@ -80,7 +80,7 @@ def run(rows: int, repeats: int) -> list[Row]:
                 data[name] = pd.to_datetime(pd.Series(cols[name], dtype="float64"),
                                             unit="s", utc=True)
             else:
-                data[name] = pd.Series(cols[name], dtype=dtype)  # type: ignore[call-overload]
+                data[name] = pd.Series(cols[name], dtype=dtype)
         return pd.DataFrame(data)
 
     best = {"ours": float("inf"), "floor": float("inf"), "typed": float("inf")}

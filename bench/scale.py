@@ -42,8 +42,8 @@ def customers(url: str, count: int) -> list[Any]:
 
     sites = load_catalog()
     tag = f"{os.getpid()}-{time.time_ns() % 10**9}"
-    return [Customer(**{**site.customer, "source": f"{url}/sites/{site.slug}/",
-                        "external_customer_id": f"scale-{tag}-{i}"})
+    return [Customer(**site.customer, source=f"{url}/sites/{site.slug}/",
+                     external_customer_id=f"scale-{tag}-{i}")
             for i, site in ((i, sites[i % len(sites)]) for i in range(count))]
 
 

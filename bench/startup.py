@@ -78,8 +78,8 @@ async def first_step_worker(url: str, secret: str, tries: int) -> dict[str, Any]
     site = load_catalog()[0]
     onboard_s, connect_rtt_s, rtt_s = [], [], []
     for n in range(tries + 1):  # the first warms the simulator up (its parsers) and is dropped
-        customer = Customer(**{**site.customer, "source": f"{url}/sites/{site.slug}/",
-                               "external_customer_id": f"first-{os.getpid()}-{n}"})
+        customer = Customer(**site.customer, source=f"{url}/sites/{site.slug}/",
+                            external_customer_id=f"first-{os.getpid()}-{n}")
         first = asyncio.get_running_loop().create_future()
 
         def on_event(event: Any, first: asyncio.Future[float] = first) -> None:

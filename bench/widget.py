@@ -71,7 +71,7 @@ async def widget_worker(url: str, events: int) -> dict[str, Any]:
 
     async with NewoClient(SECRET, base_url=url, origin=ORIGIN) as client:
         w = OnboardingWidget(customer, client=client)  # built before the clock: a fixed cost
-        ipywidgets.Widget._send = counting  # type: ignore[method-assign]
+        ipywidgets.Widget._send = counting
         burst = {"first": 0.0, "last": 0.0}
         handle = w.handle_event
 
@@ -86,7 +86,7 @@ async def widget_worker(url: str, events: int) -> dict[str, Any]:
         result = await w.run()
         steps = w.steps
         cpu, run_ended = time.process_time() - cpu0, time.perf_counter()
-        ipywidgets.Widget._send = original  # type: ignore[method-assign]
+        ipywidgets.Widget._send = original
         redraws = w._throttle.redraws
         per_draw = len(w._throttle.widgets)
         progress = (w._progress.value, w._progress.max)
