@@ -40,7 +40,7 @@ class Sizes:
     first_step_tries: int
 
 
-FULL = Sizes(100_000, 3, [100, 500, 1000], 10_000, 2, 1_000_000, 2, 7, 5)
+FULL = Sizes(100_000, 3, [100, 500, 1000], 10_000, 3, 1_000_000, 2, 7, 5)
 SMOKE = Sizes(2_000, 1, [5], 300, 1, 20_000, 1, 1, 1)
 
 BENCHES: dict[str, Callable[[Sizes], list[Row]]] = {

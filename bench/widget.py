@@ -113,7 +113,39 @@ def run(events: int, repeats: int) -> list[Row]:
                 runs[kind].append(run_worker("bench.widget", [
                     "--worker", kind, "--url", url, "--events", str(events),
                     "--journal-dir", scratch]))
-    return _rows(name, events, runs)
+    rows = _rows(name, events, runs)
+    per_event, per_redraw = asyncio.run(handle_event_cost(events))
+    rows.append(Row(name, "profile: handle_event, per event", round(per_event, 2), unit="µs",
+                    note="in-process: decoded steps fed in a tight loop, then the last draw"))
+    rows.append(Row(name, "profile: one redraw with every step in", round(per_redraw, 2),
+                    unit="ms", note="CPU; at most 10 a second while a burst lasts"))
+    return rows
+
+
+async def handle_event_cost(events: int) -> tuple[float, float]:
+    """CPU of the widget's own work: ``handle_event`` per event for a burst of decoded
+    steps (yielding to the loop every 100, as socket reads do), and one redraw (ms)."""
+    from newo_nb import NewoClient, OnboardingWidget, StepEvent
+
+    steps = [StepEvent(external_event_id=f"e{n}", step_number=n, max_steps=events,
+                       stage="stage", question=f"question_{n % 40}", answer=f"answer {n}")
+             for n in range(1, events + 1)]
+    async with NewoClient(SECRET, base_url="http://127.0.0.1:9", journal=False) as client:
+        w = OnboardingWidget(bench_customer("cost"), client=client)
+        cpu0 = time.process_time()
+        for n, step in enumerate(steps):
+            w.handle_event(step)
+            if n % 100 == 99:
+                await asyncio.sleep(0)
+        w._throttle.flush()
+        cpu = time.process_time() - cpu0
+        redraw0 = time.process_time()
+        for _ in range(10):
+            w._throttle.request()
+            w._throttle.flush()
+        redraw = (time.process_time() - redraw0) / 10
+        await w.aclose()
+    return 1e6 * cpu / events, 1e3 * redraw
 
 
 def _rows(name: str, events: int, runs: dict[str, list[dict[str, Any]]]) -> list[Row]:
