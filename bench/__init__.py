@@ -1,0 +1,1 @@
+"""Benchmarks of issue 8, each against a baseline run beside it: ``python -m bench``."""
