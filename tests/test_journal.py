@@ -166,15 +166,20 @@ async def test_a_killed_kernel_loses_no_event(tmp_path: Path) -> None:
     script = textwrap.dedent(f"""
         import asyncio, math, sys
         from newo_nb import StepEvent
+        from newo_nb._journal import FLUSH_AFTER
         from newo_nb.simulator import Faults, Simulator
 
         async def main():
             async with Simulator(speed=math.inf, faults=Faults(stall_after_step=4)) as sim:
                 client = sim.client(journal={str(journal_path)!r})
+                def print_ids():
+                    print("ids", *[e.external_event_id for e in session.state.log],
+                          flush=True)
                 def on_event(event):
+                    # Events are committed within FLUSH_AFTER of arriving: print (and be
+                    # killed) after that (timers run in deadline order, whatever the load).
                     if isinstance(event, StepEvent) and event.step_number == 4:
-                        print("ids", *[e.external_event_id for e in session.state.log],
-                              flush=True)
+                        asyncio.get_running_loop().call_later(2 * FLUSH_AFTER, print_ids)
                 session = client.session(sim.sample_customers()[0], on_event=on_event,
                                          silence_timeout=60)
                 await session.run()
