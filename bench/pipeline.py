@@ -186,7 +186,7 @@ def _rows(events: int, runs: dict[str, list[dict[str, Any]]],
         Row(name, "profile: decode + fold, per event", round(costs["decode_fold"], 2),
             unit="µs", note="in-process, no socket, events kept"),
         Row(name, "profile: Journal.record, per event", round(costs["journal_record"], 2),
-            unit="µs", note="in-process; one SQLite transaction per event"),
+            unit="µs", note="in-process, no loop running: a transaction each (worst case)"),
     ]
 
 
