@@ -112,8 +112,12 @@ class OnboardingWidget(widgets.VBox):
         self._ticker: asyncio.TimerHandle | None = None
         self._shown_banner: render.Banner | None = None
         sample = customer is None and self._simulator is not None
+        self._samples: list[Customer] = []
+        # On the embedded simulator: a Dropdown of its sample businesses (None otherwise).
+        self.sample_picker: widgets.Dropdown | None = None
         if sample and self._simulator is not None:
-            customer = self._simulator.sample_customers()[0]
+            self._samples = self._simulator.sample_customers()
+            customer = self._samples[0]
         self._build(customer, keep_id=not sample)
         self._throttle = RedrawThrottle(self._redraw,
                                         widgets=(self._progress, self._status, self._table))
@@ -404,9 +408,38 @@ class OnboardingWidget(widgets.VBox):
         title = widgets.HTML("<b>Newo onboarding</b>")
         form = [widgets.HBox([self._inputs[name], self._messages[name]]) for name, _, _ in FIELDS]
         buttons = widgets.HBox([self._start_button, self._cancel_button, self._check_button])
-        self.children = (title, self._source, *form, buttons,
+        picker = [self._sample_picker()] if self._samples else []
+        self.children = (title, self._source, *picker, *form, buttons,
                          widgets.HBox([self._progress, self._status]),
                          self._banner, self._card, self._agent, self._table)
+
+    def _sample_picker(self) -> widgets.Dropdown:
+        """On the simulator: any of its sample businesses, to fill the form with."""
+        from ..simulator._catalog import load_catalog
+
+        labels = [f"{site.truth.get('business_name') or site.slug} ({site.industry})"
+                  for site in load_catalog()]
+        picker = widgets.Dropdown(
+            options=[(label, index) for index, label in enumerate(labels)], value=0,
+            description="Sample", style={"description_width": "110px"},
+            layout=widgets.Layout(width="480px"))
+        picker.observe(self._sample_picked, names="value")
+        self.sample_picker = picker
+        return picker
+
+    def _sample_picked(self, change: dict[str, Any]) -> None:
+        fill = partial(self._fill, self._samples[change["new"]])
+        if _running_loop() is self._loop:  # set from code on the loop: fill before returning
+            fill()
+        else:  # a click, maybe on a subshell thread
+            self._from_ui(fill)
+
+    def _fill(self, customer: Customer) -> None:
+        """Put a customer's inputs in the fields (a fresh Customer ID for each run)."""
+        with self.hold_sync():
+            for name, box in self._inputs.items():
+                box.value = _prefill(customer, name, keep_id=False)
+            self._show_field_errors([])
 
     def _target_url(self) -> str:
         if self._simulator is not None:
