@@ -211,6 +211,8 @@ class Simulator:
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise _Refusal(400, "the body is not JSON; send application/json") from None
+        except ConnectionResetError:  # the client gave up mid-body (a session closing)
+            raise _Refusal(400, "the connection closed before the body arrived") from None
         if not isinstance(body, dict):
             raise _Refusal(400, "the body must be a JSON object")
         missing = [k for k in required if not isinstance(body.get(k), str) or not body[k]]
