@@ -277,7 +277,16 @@ class NewoClient:
             return stored.result
         session = self.session(customer, on_event=on_event, timeout=timeout,
                                silence_timeout=silence_timeout)
-        return await session.run()
+        try:
+            return await session.run()
+        except asyncio.CancelledError:
+            # In Jupyter this is what "interrupt kernel" looks like: say what was kept.
+            state = session.state
+            kept = ("its events are in the journal: newo_nb.load_journal()"
+                    if self.journal is not None else "no journal was kept")
+            log.warning("onboarding of %s cancelled after %d of %s steps; %s",
+                        customer.external_id, state.steps_received, state.max_steps or "?", kept)
+            raise
 
     async def stored_run(self, external_id: str) -> StoredRun | None:
         """The journalled run of ``external_id`` if it finished on this service.

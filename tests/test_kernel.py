@@ -94,6 +94,8 @@ async def test_interrupt_cancels_the_run_and_the_next_cell_works(
     _status, printed = await _execute(client, STALLED_RUN, interrupt_once_two_steps_arrived)
     assert interrupted
     assert "CancelledError" in printed or "KeyboardInterrupt" in printed
+    assert "cancelled after 2 of" in printed  # the user is told what was kept, and where
+    assert "newo_nb.load_journal()" in printed
 
     status, printed = await _execute(client, AFTERWARDS)
     assert status == "ok", printed
