@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import tempfile
 from collections.abc import AsyncIterator
 
 import pytest
@@ -13,22 +10,7 @@ import pytest
 from newo_nb import Customer, NewoClient, ReconnectPolicy
 from newo_nb.simulator import Simulator
 
-_SCRATCH = pytest.StashKey[str]()
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Journal into a throwaway file, never the user's own, and forget any Newo settings
-    (nbval's kernels inherit this environment when they start)."""
-    for name in ("NEWO_CLIENT_SECRET", "NEWO_BASE_URL", "NEWO_ORIGIN"):
-        # A developer's own settings must not send tests (or nbval's notebooks) to a service.
-        os.environ.pop(name, None)
-    config.stash[_SCRATCH] = scratch = tempfile.mkdtemp(prefix="newo-nb-tests-")
-    os.environ["NEWO_NB_JOURNAL"] = os.path.join(scratch, "journal.sqlite3")
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    shutil.rmtree(config.stash.get(_SCRATCH, ""), ignore_errors=True)
-
+# The journal and NEWO_* isolation of a test run lives in the top-level conftest.py.
 
 # Fast reconnects keep fault tests short; the policy is still python-socketio's backoff.
 FAST_RECONNECT = ReconnectPolicy(attempts=5, delay=0.05, delay_max=0.2)
