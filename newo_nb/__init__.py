@@ -56,6 +56,7 @@ from ._protocol import (
 from ._realtime import ReconnectPolicy
 from ._session import OnboardingSession
 from ._state import OnboardingResult, OnboardingState
+from ._sync import onboard_sync, run_sync
 
 if TYPE_CHECKING:
     from .simulator import Faults, Simulator
@@ -109,8 +110,10 @@ __all__ = [
     "events_frame",
     "invalid_frame",
     "load_journal",
+    "onboard_sync",
     "read_frame",
     "results_frame",
+    "run_sync",
     "steps_frame",
     "write_frame",
 ]

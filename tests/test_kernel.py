@@ -69,6 +69,17 @@ result = await client.onboard(stalled, silence_timeout=600,
                               on_event=lambda event: print("event", flush=True))
 """
 
+BLOCKING = """
+import newo_nb
+
+def blocking_callback():  # synchronous code that cannot await, inside a running kernel
+    return newo_nb.onboard_sync(other, client_secret=sim.client_secret, base_url=sim.base_url,
+                                journal=False)
+
+print("sync run:", blocking_callback().status, "| loop running:",
+      asyncio.get_event_loop().is_running())
+"""
+
 AFTERWARDS = """
 sockets = list(sim._sio.manager.get_participants("/", stalled.external_id))
 print("loop running:", asyncio.get_running_loop().is_running())
@@ -102,3 +113,15 @@ async def test_interrupt_cancels_the_run_and_the_next_cell_works(
     assert "loop running: True" in printed
     assert "sockets left: 0" in printed  # the interrupted run closed its connection
     assert "next run: finished" in printed
+
+
+async def test_a_blocking_call_from_sync_code_nests_the_kernel_loop(
+    kernel: tuple[AsyncKernelManager, AsyncKernelClient],
+) -> None:
+    _manager, client = kernel
+    assert await _execute(client, SETUP) == ("ok", "ready\n")
+    status, printed = await _execute(client, BLOCKING)
+    assert status == "ok", printed
+    assert "sync run: finished | loop running: True" in printed
+    status, printed = await _execute(client, "print((await client.onboard(other)).status)")
+    assert (status, printed) == ("ok", "finished\n")  # the loop still serves async cells
