@@ -30,6 +30,7 @@ from .._customer import Customer
 from .._exceptions import ConfigurationError
 from .._frames import invalid_frame
 from . import _render as render
+from ._lifecycle import RunLifecycle
 from ._onboarding import _choose_target, _consume_exception, _running_loop
 from ._throttle import RedrawThrottle
 
@@ -48,7 +49,7 @@ _SOURCE_NAMES = {"simulator": "embedded simulator", "service": "newo service",
 Row = tuple[str, int, int | None, str, str, str]  # status, steps, max, business, industry, error
 
 
-class BatchOnboardingWidget(widgets.VBox):
+class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
     """Onboard many customers from a notebook and watch every one of them.
 
     >>> w = BatchOnboardingWidget()        # the simulator's 44 sample businesses
@@ -134,15 +135,6 @@ class BatchOnboardingWidget(widgets.VBox):
         """The embedded simulator, when the widget runs one (to set faults, say)."""
         return self._simulator
 
-    @property
-    def banner(self) -> render.Banner | None:
-        """The banner shown now (title, message, advice), or None when there is none."""
-        return self._shown_banner
-
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
-
     def start(self) -> asyncio.Task[OnboardingBatch]:
         """Start onboarding every valid customer on the running loop; returns the task."""
         if self.running:
@@ -164,28 +156,6 @@ class BatchOnboardingWidget(widgets.VBox):
         self._task = task
         return task
 
-    async def wait(self) -> OnboardingBatch:
-        """Wait for the current run. Interrupting the wait does not stop the batch."""
-        if self._task is None:
-            raise RuntimeError("Nothing to wait for: call w.start() first, or `await w.run()`.")
-        return await asyncio.shield(self._task)
-
-    async def run(self) -> OnboardingBatch:
-        """Start the batch and wait for it; cancelling this cancels the batch."""
-        task = self.start()
-        try:
-            return await asyncio.shield(task)
-        except asyncio.CancelledError:
-            self.cancel()
-            raise
-
-    def cancel(self) -> None:
-        """Cancel the running batch: every session closes and keeps what it received."""
-        if self.running and self._task is not None:
-            self._cancel_requested = True
-            if self._run_began:  # else _run sees the flag on its first step
-                self._task.cancel()
-
     def handle_event(self, external_id: str, event: ServerEvent) -> None:
         """The batch's ``on_event``: note the business changed (no widget is touched)."""
         self._changed.add(external_id)
@@ -195,21 +165,6 @@ class BatchOnboardingWidget(widgets.VBox):
         """The batch's ``on_status``: a business started or ended."""
         self._changed.add(external_id)
         self._throttle.request()
-
-    async def aclose(self) -> None:
-        """Cancel a running batch, stop an embedded simulator, close an owned client."""
-        if self.running and self._task is not None:
-            self.cancel()
-            await asyncio.wait({self._task})
-        self._stop_ticker()
-        self._throttle.close()
-        if self._owns_client and self._client is not None:
-            await self._client.aclose()
-        if self._simulator is not None:
-            await self._simulator.stop()
-            self._simulator = None
-        if self._owns_client:
-            self._client = None
 
     def __repr__(self) -> str:
         # Short and stable (nbval compares it): no ids, ports, times or secrets.
@@ -279,22 +234,7 @@ class BatchOnboardingWidget(widgets.VBox):
         self._start_button.disabled = False
         self._cancel_button.disabled = True
 
-    def _tick(self) -> None:
-        """Once a second while running, so the elapsed time moves during quiet spells."""
-        self._throttle.request()
-        if self._phase == "running" and self._loop is not None:
-            self._ticker = self._loop.call_later(1.0, self._tick)
-
-    def _stop_ticker(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            self._ticker = None
-
     # -- drawing ------------------------------------------------------------------------
-
-    def _redraw_now(self) -> None:
-        self._throttle.request()
-        self._throttle.flush()
 
     def _redraw(self) -> None:
         """Bar, summary and table from the batch (the throttle holds the sync)."""
@@ -318,12 +258,6 @@ class BatchOnboardingWidget(widgets.VBox):
             if cached is None or cached[0] != values:
                 self._rows[external_id] = (values, render.batch_row(external_id, *values))
         return [self._rows[external_id][1] for external_id in self._ids]
-
-    def _elapsed(self) -> float | None:
-        if self._started is None or self._loop is None:
-            return None
-        end = self._ended if self._ended is not None else self._loop.time()
-        return end - self._started
 
     # -- building and callbacks ---------------------------------------------------------
 
@@ -350,23 +284,6 @@ class BatchOnboardingWidget(widgets.VBox):
                          widgets.HBox([self._start_button, self._cancel_button]),
                          widgets.HBox([self._progress, self._summary]),
                          self._banner, self._invalid, self._table)
-
-    def _show_banner(self, banner: render.Banner | None) -> None:
-        self._shown_banner = banner
-        self._banner.value = banner.html() if banner else ""
-
-    def _target_url(self) -> str:
-        if self._simulator is not None:
-            return self._simulator.base_url
-        return self._client.base_url if self._client is not None else ""
-
-    def _from_ui(self, callback: Callable[[], Any], *_: Any) -> None:
-        """Run a widget callback on the loop, whatever thread the comm message came on."""
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            self._guarded(callback)
-        else:
-            loop.call_soon_threadsafe(self._guarded, callback)
 
     def _guarded(self, callback: Callable[[], Any]) -> None:
         try:

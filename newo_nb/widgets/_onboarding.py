@@ -32,6 +32,7 @@ from .._exceptions import CustomerValidationError, FieldError
 from .._protocol import AgentInfo, ServerEvent
 from .._state import OnboardingResult, OnboardingState, Status
 from . import _render as render
+from ._lifecycle import RunLifecycle
 from ._throttle import RedrawThrottle
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ _SOURCE_NAMES = {"simulator": "embedded simulator", "service": "newo service",
                  "client": "given client"}
 
 
-class OnboardingWidget(widgets.VBox):
+class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
     """Onboard one customer from a notebook and watch it happen.
 
     >>> w = OnboardingWidget()          # embedded simulator unless NEWO_CLIENT_SECRET is set
@@ -140,15 +141,6 @@ class OnboardingWidget(widgets.VBox):
         return customer
 
     @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
-
-    @property
-    def banner(self) -> render.Banner | None:
-        """The error banner shown now (title, message, advice), or None when there is none."""
-        return self._shown_banner
-
-    @property
     def steps(self) -> pd.DataFrame:
         """The steps so far, in step order (the schema of ``OnboardingResult.steps``)."""
         return self._snapshot().steps
@@ -171,28 +163,6 @@ class OnboardingWidget(widgets.VBox):
         self._task = task
         return task
 
-    async def wait(self) -> OnboardingResult:
-        """Wait for the current run. Interrupting the wait does not stop the run."""
-        if self._task is None:
-            raise RuntimeError("Nothing to wait for: call w.start() first, or `await w.run()`.")
-        return await asyncio.shield(self._task)
-
-    async def run(self) -> OnboardingResult:
-        """Start an onboarding and wait for its result; cancelling this cancels the run."""
-        task = self.start()
-        try:
-            return await asyncio.shield(task)
-        except asyncio.CancelledError:
-            self.cancel()
-            raise
-
-    def cancel(self) -> None:
-        """Cancel the running onboarding (nothing happens when none is running)."""
-        if self.running and self._task is not None:
-            self._cancel_requested = True
-            if self._run_began:  # else _run sees the flag on its first step
-                self._task.cancel()
-
     async def check_status(self) -> AgentInfo:
         """Ask the service for the actor's state (``agent_request``) and show it."""
         external_id = self._status_target()
@@ -214,21 +184,6 @@ class OnboardingWidget(widgets.VBox):
         """
         if self._state.apply(event):
             self._throttle.request()
-
-    async def aclose(self) -> None:
-        """Cancel a running onboarding, stop an embedded simulator, close an owned client."""
-        if self.running and self._task is not None:
-            self.cancel()
-            await asyncio.wait({self._task})
-        self._stop_ticker()
-        self._throttle.close()
-        if self._owns_client and self._client is not None:
-            await self._client.aclose()
-        if self._simulator is not None:
-            await self._simulator.stop()
-            self._simulator = None
-        if self._owns_client:
-            self._client = None
 
     def __repr__(self) -> str:
         # Short and stable (nbval compares it): no ids, ports, times or secrets.
@@ -313,22 +268,7 @@ class OnboardingWidget(widgets.VBox):
         self._start_button.disabled = False
         self._cancel_button.disabled = True
 
-    def _tick(self) -> None:
-        """Once a second while running, so the elapsed time moves during quiet spells."""
-        self._throttle.request()
-        if self._phase == "running" and self._loop is not None:
-            self._ticker = self._loop.call_later(1.0, self._tick)
-
-    def _stop_ticker(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            self._ticker = None
-
     # -- drawing ------------------------------------------------------------------------
-
-    def _redraw_now(self) -> None:
-        self._throttle.request()
-        self._throttle.flush()
 
     def _redraw(self) -> None:
         """Progress, status line and table from the state (the throttle holds the sync)."""
@@ -349,12 +289,6 @@ class OnboardingWidget(widgets.VBox):
                                                 self._elapsed())
         self._table.value = self._table_html()
 
-    def _elapsed(self) -> float | None:
-        if self._started is None or self._loop is None:
-            return None
-        end = self._ended if self._ended is not None else self._loop.time()
-        return end - self._started
-
     def _table_html(self) -> str:
         steps = self._state.steps
         numbers = sorted(steps)
@@ -366,10 +300,6 @@ class OnboardingWidget(widgets.VBox):
                 row = self._rows[number] = render.step_row(steps[number])
             rows.append(row)
         return render.step_table(rows, hidden=len(numbers) - len(shown))
-
-    def _show_banner(self, banner: render.Banner | None) -> None:
-        self._shown_banner = banner
-        self._banner.value = banner.html() if banner else ""
 
     def _show_field_errors(self, errors: Any) -> None:
         problems: dict[str, str] = {}
@@ -440,19 +370,6 @@ class OnboardingWidget(widgets.VBox):
             for name, box in self._inputs.items():
                 box.value = _prefill(customer, name, keep_id=False)
             self._show_field_errors([])
-
-    def _target_url(self) -> str:
-        if self._simulator is not None:
-            return self._simulator.base_url
-        return self._client.base_url if self._client is not None else ""
-
-    def _from_ui(self, callback: Callable[[], Any], *_: Any) -> None:
-        """Run a widget callback on the loop, whatever thread the comm message came on."""
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            self._guarded(callback)
-        else:
-            loop.call_soon_threadsafe(self._guarded, callback)
 
     def _guarded(self, callback: Callable[[], Any]) -> None:
         try:
