@@ -27,7 +27,6 @@ import pandas as pd
 from .._batch import OnboardingBatch, parse_customers
 from .._client import NewoClient
 from .._customer import Customer
-from .._exceptions import ConfigurationError
 from .._frames import invalid_frame
 from . import _render as render
 from ._lifecycle import RunLifecycle
@@ -193,17 +192,6 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         else:
             self._end(batch, None)
         return batch
-
-    async def _ensure_client(self) -> NewoClient:
-        """The client; the embedded simulator is started here, on first need."""
-        async with self._client_lock:
-            if self._client is None:
-                if self._simulator is None:
-                    raise ConfigurationError("This widget was closed (aclose) and its "
-                                             "simulator stopped; make a new widget.")
-                await self._simulator.start()
-                self._client = self._simulator.client()
-            return self._client
 
     def _begin(self, batch: OnboardingBatch, loop: asyncio.AbstractEventLoop) -> None:
         self._batch = batch

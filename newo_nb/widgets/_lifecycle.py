@@ -12,6 +12,8 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from .._exceptions import ConfigurationError
+
 if TYPE_CHECKING:
     import ipywidgets as widgets
 
@@ -40,6 +42,7 @@ class RunLifecycle(Generic[T]):
     _banner: widgets.HTML
     _throttle: RedrawThrottle
     _client: NewoClient | None
+    _client_lock: asyncio.Lock
     _owns_client: bool
     _simulator: Simulator | None
 
@@ -94,6 +97,17 @@ class RunLifecycle(Generic[T]):
             self._simulator = None
         if self._owns_client:
             self._client = None
+
+    async def _ensure_client(self) -> NewoClient:
+        """The client; the embedded simulator is started here, on first need."""
+        async with self._client_lock:
+            if self._client is None:
+                if self._simulator is None:
+                    raise ConfigurationError("This widget was closed (aclose) and its "
+                                             "simulator stopped; make a new widget.")
+                await self._simulator.start()
+                self._client = self._simulator.client()
+            return self._client
 
     def _tick(self) -> None:
         """Once a second while running, so the elapsed time moves during quiet spells."""

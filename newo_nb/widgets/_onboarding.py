@@ -215,16 +215,6 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         self._end(result, None)
         return result
 
-    async def _ensure_client(self) -> NewoClient:
-        """The client; the embedded simulator is started here, on first need."""
-        async with self._client_lock:
-            if self._client is None:
-                if self._simulator is None:
-                    raise RuntimeError("this widget was closed (aclose); make a new one")
-                await self._simulator.start()
-                self._client = self._simulator.client()
-            return self._client
-
     def _cancelled_result(self) -> OnboardingResult:
         session = self._session
         if session is not None and session.result is not None:
