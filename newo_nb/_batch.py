@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from ._client import NewoClient
     from ._session import OnboardingSession
 
-__all__ = ["BatchStatus", "BusinessStatus", "OnboardingBatch", "onboard_many"]
+__all__ = ["BatchStatus", "BusinessStatus", "OnboardingBatch"]
 
 log = logging.getLogger("newo_nb.batch")
 
@@ -370,30 +370,6 @@ class OnboardingBatch:
         journal = self.client.journal if self.client else None
         if journal is not None and self.ended_at is not None:
             journal.batch_ended(self.batch_id, self.status, self.ended_at)
-
-
-async def onboard_many(
-    client: NewoClient,
-    customers: CustomersInput,
-    *,
-    concurrency: int = 8,
-    timeout: float = 600.0,
-    silence_timeout: float = 45.0,
-    force: bool = False,
-    on_event: EventCallback | None = None,
-    on_status: StatusCallback | None = None,
-) -> OnboardingBatch:
-    """Onboard ``customers`` (Customers, dicts, or a DataFrame with the argument columns)
-    with at most ``concurrency`` at once, and return the finished :class:`OnboardingBatch`.
-
-    Bad rows are reported in ``batch.invalid`` and skipped; a business that fails ends
-    with status "error" (reason in ``error``) and the others carry on. Customers already
-    finished according to the journal are not onboarded again unless ``force=True``.
-    """
-    batch = OnboardingBatch(client, customers, concurrency=concurrency, timeout=timeout,
-                            silence_timeout=silence_timeout, force=force, on_event=on_event,
-                            on_status=on_status)
-    return await batch.run()
 
 
 # -- input ---------------------------------------------------------------------------------

@@ -322,13 +322,16 @@ class NewoClient:
     ) -> OnboardingBatch:
         """Onboard many customers, at most ``concurrency`` at once (see
         :class:`~newo_nb.OnboardingBatch`). ``customers``: Customers, dicts, or a DataFrame
-        with the argument columns; bad rows land in ``batch.invalid`` and the rest run.
+        with the argument columns; bad rows land in ``batch.invalid`` and the rest run. A
+        business that fails ends with status "error" and the others carry on; customers the
+        journal shows finished are not onboarded again unless ``force=True``.
         """
-        from ._batch import onboard_many
+        from ._batch import OnboardingBatch
 
-        return await onboard_many(self, customers, concurrency=concurrency, timeout=timeout,
-                                  silence_timeout=silence_timeout, force=force,
-                                  on_event=on_event, on_status=on_status)
+        batch = OnboardingBatch(self, customers, concurrency=concurrency, timeout=timeout,
+                                silence_timeout=silence_timeout, force=force,
+                                on_event=on_event, on_status=on_status)
+        return await batch.run()
 
     # -- plumbing ---------------------------------------------------------------------
 
