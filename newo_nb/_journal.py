@@ -206,11 +206,15 @@ class Journal:
             with self._lock:
                 return self._connect().execute(sql, params).lastrowid
         except (sqlite3.Error, ConfigurationError) as exc:
-            self._failures += 1
-            if self._failures == 1 or self._failures % 1000 == 0:
-                log.warning("journal %s could not write (%d failures so far): %s",
-                            self.path, self._failures, exc)
+            self._failed("a record", exc)
             return None
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        """A failing disk is logged (the first time, then every 1000th), never raised."""
+        self._failures += 1
+        if self._failures == 1 or self._failures % 1000 == 0:
+            log.warning("journal %s could not write %s (%d failures so far): %s",
+                        self.path, what, self._failures, exc)
 
     def flush(self) -> None:
         """Commit every event recorded so far, in one transaction."""
@@ -230,10 +234,7 @@ class Journal:
                     db.execute("ROLLBACK")
                     raise
             except (sqlite3.Error, ConfigurationError) as exc:
-                self._failures += 1
-                if self._failures == 1 or self._failures % 1000 == 0:
-                    log.warning("journal %s could not write %d events (%d failures so far): %s",
-                                self.path, len(pending), self._failures, exc)
+                self._failed(f"{len(pending)} events", exc)
 
     def _schedule_flush(self) -> None:
         """Commit within ``FLUSH_AFTER``; now when many wait or there is no loop."""
