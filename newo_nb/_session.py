@@ -232,7 +232,8 @@ class OnboardingSession:
             return f"{what} before onboarding_started was sent: nothing runs at Newo for it"
         return (f"{what}. That stops following the onboarding, not the onboarding: it may "
                 "go on at Newo. Onboard this customer again (same external_customer_id) to "
-                "attach to it rather than start another")
+                "attach to it rather than start another (force=True starts another, should "
+                "it be stuck there)")
 
     # -- starting -----------------------------------------------------------------------
 
