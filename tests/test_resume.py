@@ -128,6 +128,14 @@ def assert_whole(result: Any, before: dict[int, str]) -> None:
     assert len(event_ids) == len(set(event_ids))  # no event counted twice
 
 
+def report(label: str, result: Any, before: dict[int, str], started: int) -> None:
+    """One line of figures for the record (shown with -s or in the captured output)."""
+    after = len(result.step_events) - len(before)
+    print(f"{label}: {result.external_id} {result.status}; {len(before)} steps journalled "
+          f"before, {after} received after, {len(result.missing_steps)} sent while nobody "
+          f"listened, of {result.max_steps}; onboarding_started x{started}")
+
+
 @pytest.fixture
 async def slow_sim() -> Any:
     async with Simulator(speed=PACE) as simulator:
@@ -165,6 +173,7 @@ async def test_sigkill_mid_run_then_running_again_attaches_and_keeps_every_step(
     assert session.route == "attached"
     assert slow_sim.onboardings_started(external_id) == 1
     assert_whole(result, before)
+    report("SIGKILL mid-run", result, before, slow_sim.onboardings_started(external_id))
     [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith(external_id)]
     assert "attaching to its run" in line
     assert "state 'parsing'" in line
@@ -201,7 +210,11 @@ async def test_sigkill_mid_batch_then_running_again_reuses_attaches_and_runs_the
     assert batch.reused == {finished}
     for i in interrupted:
         assert routes[i] in ("attached", "completed"), routes
-        assert_whole(batch[i], before[i]) if routes[i] == "attached" else None
+        if routes[i] == "attached":
+            assert_whole(batch[i], before[i])
+    for i in ids:
+        report(f"SIGKILL mid-batch, {routes[i]}", batch[i], before[i],
+               slow_sim.onboardings_started(i))
     assert all(routes[i] == "sent" for i in ids if i not in sent), routes
     # the frames hold all of it: every business, every step once
     assert batch.results["status"].tolist() == ["finished"] * 4
@@ -228,6 +241,8 @@ async def test_two_processes_racing_on_one_journal_onboard_the_customer_once(
     assert a["steps"] == b["steps"] == list(range(1, a["max_steps"] + 1))
     waiter = first if a["route"] != "sent" else second
     assert "is being onboarded by process" in waiter.stderr.read_text()
+    print(f"race: routes {a['route']} and {b['route']}, {len(a['steps'])} steps each; "
+          f"onboarding_started x{slow_sim.onboardings_started(external_id)}")
 
 
 async def test_a_lease_holds_while_its_process_lives_and_frees_when_it_is_killed(
@@ -292,6 +307,7 @@ async def test_cancel_says_the_run_goes_on_and_running_again_attaches(
     assert again.route == "attached"
     assert slow_sim.onboardings_started(customer.external_id) == 1
     assert_whole(result, before)
+    report("cancel", result, before, slow_sim.onboardings_started(customer.external_id))
 
 
 async def test_timeout_says_the_run_goes_on_and_running_again_attaches(
@@ -313,6 +329,7 @@ async def test_timeout_says_the_run_goes_on_and_running_again_attaches(
     assert result.status == "finished"
     steps = {s.step_number: s.external_event_id for s in result.step_events}
     assert all(steps[n] == event_id for n, event_id in before.items())
+    report("timeout", result, before, slow_sim.onboardings_started(customer.external_id))
 
 
 async def test_a_restarted_service_that_never_ran_it_gets_it_anew(
