@@ -64,10 +64,11 @@ async def _serve(host: str, port: int, speed: float, dialect: Dialect | None = N
                          dialect=dialect) as sim:
         secret = "$NEWO_SIMULATOR_SECRET" if chosen else sim.client_secret
         print(f"newo-nb simulator on {sim.base_url}")
+        print(f"NEWO_BASE_URL={sim.base_url} NEWO_CLIENT_SECRET={secret} "
+              f"NEWO_ORIGIN={sim.origin}")
         if sim.dialect != type(sim.dialect)():
             print(f"speaking {sim.dialect}")
-        print(f"NEWO_BASE_URL={sim.base_url} NEWO_CLIENT_SECRET={secret} "
-              f"NEWO_ORIGIN={sim.origin}", flush=True)
+        print(end="", flush=True)
         await asyncio.Event().wait()
 
 

@@ -53,6 +53,7 @@ class Actor:
     pauses: list[float] = field(default_factory=list)  # seconds at speed 1, to check pacing
     task: asyncio.Task[None] | None = None
     dialect: Dialect | None = None  # how its run speaks (None: the simulator's dialect)
+    plan: list[PlannedStep] = field(default_factory=list)  # the steps its last run sends
 
     def info_arguments(self) -> dict[str, str]:
         return {
@@ -154,7 +155,7 @@ class OnboardingRun:
     async def _stream(self, plan: list[Fact]) -> bool:
         """Send the steps; faults count steps as sent (1, 2, ...), whatever their numbers."""
         faults = self.faults
-        steps = self.dialect.plan(plan)
+        steps = self.actor.plan = self.dialect.plan(plan)
         total = len(steps)
         if faults.error_after_step == 0:
             raise RunFailed(faults.error_description)
