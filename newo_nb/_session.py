@@ -195,7 +195,7 @@ class OnboardingSession:
             seen = "no step was received"
         else:
             seen = (f"last seen step {last.step_number} of {state.max_steps or '?'}"
-                    f" ({last.stage or 'no stage'}); {state.steps_received} steps received")
+                    f" ({last.stage or 'no stage'})")
         return f"{seen}; connection {self.connection_status}"
 
     # -- incoming -----------------------------------------------------------------------
