@@ -28,8 +28,9 @@ from newo_nb import (
     NewoClient,
     OnboardingResult,
     load_journal,
+    parse_answer,
+    parse_answers,
 )
-from newo_nb._frames import parse_answer, parse_answers
 from newo_nb.simulator import DIALECTS, Dialect, Simulator
 from newo_nb.simulator._catalog import load_catalog
 from newo_nb.simulator._dialects import UNVALIDATED, PlannedStep
