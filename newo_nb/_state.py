@@ -14,7 +14,8 @@ number alone. The rules, which the frames, both widgets and a journal replay sha
 2. The same key again with the *same* answer is a re-delivery: counted in ``duplicates``,
    nothing else changes. With a *different* answer it is the question answered again (a
    validation retry): the step shows the latest answer, ``answer_counts`` counts the
-   distinct answers, ``revisions`` the answers replaced; every answer stays in ``log``.
+   distinct answers (``answer_count``), ``revisions`` the answers replaced; every answer
+   stays in ``log``.
    An answer equal to any earlier one of that step is a late re-delivery, not a revision.
 3. Numbering is *per stage* once one step number arrives under two stages; otherwise it
    is *global*. Order: global — by step number (stages follow their steps); per stage —
@@ -65,7 +66,6 @@ class OnboardingState:
         self.external_id = external_id
         self.log: list[ServerEvent] = []
         self.steps: dict[StepKey, StepEvent] = {}  # latest answer of each step, arrival order
-        self.answer_counts: dict[StepKey, int] = {}  # distinct answers of each step
         self.revisions = 0  # answers replaced by a later, different one (rule 2)
         self.max_steps: int | None = None
         self.stage = ""
@@ -81,6 +81,8 @@ class OnboardingState:
         self._stage_rank: dict[str, int] = {}  # stage -> order of first appearance
         self._number_stage: dict[int, str] = {}  # step number -> the first stage it came in
         self._earlier: dict[StepKey, set[str]] = {}  # replaced answers, of revised steps only
+        self._answers: dict[StepKey, int] = {}  # distinct answers, of revised steps only
+        self._current_rank = -1  # the stage rank of ``stage``
         self._progress = 0.0
         # O(1) per step, not a max() over every step
         self._lowest_step, self._highest_step = 1, 0
@@ -117,16 +119,19 @@ class OnboardingState:
     def _apply_step(self, step: StepEvent) -> None:
         key = (step.stage, step.step_number, step.question)
         current = self.steps.get(key)
-        if current is not None:
-            self._answered_again(key, current, step)
-        else:
+        if current is None:
             self._new_step(key, step)
-        if step.max_steps is not None:
-            self.max_steps = step.max_steps  # rule 4: the latest wins
-        if self.max_steps:
-            done = min(1.0, len(self.steps) / self.max_steps)
+        else:
+            self._answered_again(key, current, step)
+        most = step.max_steps
+        if most is not None:
+            self.max_steps = most  # rule 4: the latest wins
+        else:
+            most = self.max_steps
+        if most:
+            done = len(self.steps) / most
             if done > self._progress:
-                self._progress = done
+                self._progress = done if done < 1.0 else 1.0
 
     def _answered_again(self, key: StepKey, current: StepEvent, step: StepEvent) -> None:
         earlier = self._earlier.get(key)
@@ -135,23 +140,30 @@ class OnboardingState:
             return
         self._earlier.setdefault(key, set()).add(current.answer)
         self.steps[key] = step  # a validation retry: the latest answer is shown
-        self.answer_counts[key] += 1
+        self._answers[key] = self._answers.get(key, 1) + 1
         self.revisions += 1
 
     def _new_step(self, key: StepKey, step: StepEvent) -> None:
         self.steps[key] = step
-        self.answer_counts[key] = 1
         self.last_step = step
         number, stage = step.step_number, step.stage
-        rank = self._stage_rank.setdefault(stage, len(self._stage_rank))
+        ranks = self._stage_rank
+        rank = ranks.get(stage)
+        if rank is None:
+            rank = ranks[stage] = len(ranks)
         if self._number_stage.setdefault(number, stage) != stage:
             self.per_stage_numbering = True
         if number > self._highest_step:
             self._highest_step = number
         if number < self._lowest_step:
             self._lowest_step = number
-        if rank >= self._stage_rank.get(self.stage, -1):  # a late step does not go back
+        if rank >= self._current_rank:  # a late step of an earlier stage does not go back
+            self._current_rank = rank
             self.stage = stage
+
+    def answer_count(self, key: StepKey) -> int:
+        """Distinct answers received for the step ``key`` (1 unless answered again)."""
+        return self._answers.get(key, 1)
 
     @property
     def status(self) -> Status:
@@ -230,7 +242,8 @@ class OnboardingState:
             email=_first("email", fin, info),
             error=self._error_text(final, reason),
             step_events=tuple(ordered),
-            answer_counts=tuple(self.answer_counts[s.key] for s in ordered),
+            answer_counts=tuple(self._answers.get(s.key, 1) for s in ordered)
+            if self._answers else (1,) * len(ordered),
             revisions=self.revisions,
             log=tuple(self.log),
             unrecognised=tuple(self.unrecognised),

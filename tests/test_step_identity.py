@@ -85,7 +85,7 @@ def test_exact_re_deliveries_count_once() -> None:
     assert state.duplicates == 3
     assert state.revisions == 1
     assert [s.answer for s in state.ordered_steps()] == ["y"]
-    assert state.answer_counts[("stage", 1, "q-stage-1")] == 2
+    assert state.answer_count(("stage", 1, "q-stage-1")) == 2
 
 
 def test_the_same_number_with_another_question_is_another_step() -> None:

@@ -295,7 +295,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
             cached = self._rows.get(key)
             if cached is None or cached[0] is not step:  # new, or answered again
                 cached = self._rows[key] = (step, render.step_row(
-                    step, state.answer_counts.get(key, 1)))
+                    step, state.answer_count(key)))
             rows.append(cached[1])
         return render.step_table(rows, hidden=len(ordered) - len(shown))
 
