@@ -13,10 +13,10 @@ number alone. The rules, which the frames, both widgets and a journal replay sha
    steps) all keep every distinct step delivered.
 2. The same key again with the *same* answer is a re-delivery: counted in ``duplicates``,
    nothing else changes. With a *different* answer it is the question answered again (a
-   validation retry): the step shows the latest answer, ``answer_counts`` counts the
-   distinct answers (``answer_count``), ``revisions`` the answers replaced; every answer
-   stays in ``log``.
-   An answer equal to any earlier one of that step is a late re-delivery, not a revision.
+   validation retry): the step shows the latest answer, ``answer_count(key)`` (and
+   ``OnboardingResult.answer_counts``) counts its distinct answers, ``revisions`` the
+   answers replaced; every answer stays in ``log``. An answer equal to any earlier one of
+   that step is a late re-delivery, not a revision.
 3. Numbering is *per stage* once one step number arrives under two stages; otherwise it
    is *global*. Order: global — by step number (stages follow their steps); per stage —
    stages in order of first appearance, then step number. Ties keep arrival order.
@@ -24,9 +24,14 @@ number alone. The rules, which the frames, both widgets and a journal replay sha
 5. ``missing_steps`` claims only what the events prove: with global numbering, every
    number received within ``1..max_steps``, the absent numbers in that range. With
    numbers past ``max_steps`` (hidden steps are not counted) or per-stage numbering, the
-   numbers do not say which steps exist, so none are claimed.
+   numbers do not say which steps exist, so none are claimed. (A service that counted
+   hidden steps in ``max_steps`` would see them listed: they did not arrive, and events
+   alone cannot tell a hidden step from a lost one.)
 6. ``progress`` is distinct steps / ``max_steps``, at most 1, never lower than before
    (a growing ``max_steps`` holds it rather than pulling it back); 1 once finished.
+
+Payload framing (object, JSON text, bytes) never changes a step's identity: the decoded
+events are equal but for ``framing`` (see ``_protocol``).
 """
 
 from __future__ import annotations
