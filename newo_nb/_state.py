@@ -26,7 +26,9 @@ number alone. The rules, which the frames, both widgets and a journal replay sha
    numbers past ``max_steps`` (hidden steps are not counted) or per-stage numbering, the
    numbers do not say which steps exist, so none are claimed. (A service that counted
    hidden steps in ``max_steps`` would see them listed: they did not arrive, and events
-   alone cannot tell a hidden step from a lost one.)
+   alone cannot tell a hidden step from a lost one. Likewise, when a drop loses every
+   step after the first stage, nothing yet shows that numbers restart or skip: the count
+   claimed is right, the numbers are those one counter would give.)
 6. ``progress`` is distinct steps / ``max_steps``, at most 1, never lower than before
    (a growing ``max_steps`` holds it rather than pulling it back); 1 once finished.
 
