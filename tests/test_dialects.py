@@ -158,8 +158,14 @@ async def test_onboarding_widget_shows_every_step_once_with_its_latest_answer(
     customer = fresh(dsim)
     async with dsim.client(reconnect=FAST_RECONNECT, journal=False) as client:
         w = OnboardingWidget(customer, client=client)
+        bar: list[float] = []  # the bar after each redraw (the table is drawn last)
+        w._table.observe(lambda _: bar.append(w._progress.value / w._progress.max),
+                         names="value")
         result = await w.run()
     assert result.status == "finished", result.error
+    assert bar == sorted(bar)  # never backwards...
+    assert bar[-1] == 1.0
+    assert max(bar) <= 1.0  # ...and never past 100 %
     expected = truth(dsim, customer.external_id)
     table = w._table.value
     rows = re.findall(r'<tr class="newo-step" data-step="(\d+)">'
@@ -347,3 +353,26 @@ async def test_a_dropped_connection_in_a_dialect_claims_as_many_missing_steps_as
     assert len(result.missing_steps) == len(never)
     if global_numbers:
         assert result.missing_steps == tuple(p.step_number for p in never)
+
+
+def test_the_widget_bar_holds_when_max_steps_grows_and_never_passes_the_end(
+    client: NewoClient,
+) -> None:
+    """Each redraw drawn directly: a corrected max_steps moves the bar only forward."""
+    from newo_nb import StepEvent
+
+    w = OnboardingWidget(client=client)
+    bar, text = [], []
+    for number, announced in [(1, 4), (2, 4), (3, 4), (4, 10), (5, 10), (6, 10), (7, 3),
+                              (8, 12), (9, 12)]:
+        w.handle_event(StepEvent(external_event_id=f"e{number}", step_number=number,
+                                 max_steps=announced, stage="stage", question=f"q{number}"))
+        w._redraw()
+        bar.append(w._progress.value / w._progress.max)
+        text.append(re.search(r"step (\d+) of (\d+)", w._status.value))
+    assert bar == sorted(bar)
+    assert bar[2] == pytest.approx(3 / 4)
+    assert bar[3] >= 3 / 4  # 4 of 10 would have pulled it back to 40 %
+    assert max(bar) == 1.0
+    assert bar[-1] == 1.0
+    assert all(m is not None for m in text)

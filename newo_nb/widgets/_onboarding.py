@@ -18,6 +18,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import math
 import os
 import socket
 from collections.abc import Callable, Coroutine
@@ -103,6 +104,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         self._state = OnboardingState("")
         # rendered table rows by step identity, with the step drawn (a revision redraws it)
         self._rows: dict[StepKey, tuple[StepEvent, str]] = {}
+        self._bar_shown = 0.0
         self._run_customer: Customer | None = None
         self._session: OnboardingSession | None = None
         self._task: asyncio.Task[OnboardingResult] | None = None
@@ -231,6 +233,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         self._run_customer = customer
         self._state = OnboardingState(customer.external_id)
         self._rows = {}
+        self._bar_shown = 0.0  # the bar's last fraction with a known total (never lowered)
         self._session = None
         self.result, self.error = None, None
         self._cancel_requested = False
@@ -265,14 +268,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         """Progress, status line and table from the state (the throttle holds the sync)."""
         state = self._state
         count = state.steps_received
-        progress = state.progress  # never lower than before, at most 1
-        if self._phase == "finished":
-            progress = 1.0
-        # value/max shows the state's progress: distinct steps of max_steps, or of fewer
-        # when a grown max_steps would pull the bar back
-        maximum = max(count, 1, round(count / progress) if progress and count
-                      else state.max_steps or 0)
-        top = maximum if self._phase == "finished" else count
+        top, maximum = self._bar(count, state.max_steps)
         if maximum >= self._progress.value:
             self._progress.max = maximum
             self._progress.value = top
@@ -284,6 +280,20 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
                                                 state.stage, count, state.max_steps,
                                                 self._elapsed(), state.stages)
         self._table.value = self._table_html()
+
+    def _bar(self, count: int, max_steps: int | None) -> tuple[int, int]:
+        """(value, max) of the bar: distinct steps of the latest ``max_steps``, never fuller
+        than 100 % and never lower than the last redraw (a corrected total holds it)."""
+        if self._phase == "finished":
+            full = max(max_steps or 0, count, 1)
+            return full, full
+        if not max_steps:
+            return (count, count) if count else (0, 1)  # no total yet: as before
+        value = min(count, max_steps)
+        if value / max_steps < self._bar_shown:
+            value = min(max_steps, math.ceil(self._bar_shown * max_steps - 1e-9))
+        self._bar_shown = value / max_steps
+        return value, max_steps
 
     def _table_html(self) -> str:
         state = self._state
