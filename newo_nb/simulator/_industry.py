@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Iterable
 
 from ._extract import Fact
+from ._extract._text import fold, language_code
 
 __all__ = ["INDUSTRIES", "agent_persona", "classify_industry"]
 
@@ -195,17 +195,12 @@ def _industry_from_types(hints: str) -> str:
 def _industry_from_keywords(answers: dict[str, str]) -> str:
     scores = dict.fromkeys(_PATTERNS, 0.0)
     for question, weight in _FIELD_WEIGHTS.items():
-        text = _fold(answers.get(question, ""))
+        text = fold(answers.get(question, ""))
         for industry, pattern in _PATTERNS.items():
             # distinct keywords, so one word repeated in a long FAQ does not outvote the name
             scores[industry] += weight * len(set(pattern.findall(text)))
     best = max(scores, key=lambda industry: scores[industry])
     return best if scores[best] > 0 else FALLBACK_INDUSTRY
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 # -- the agent ---------------------------------------------------------------------------------
@@ -242,14 +237,6 @@ _NAMES: dict[str, tuple[str, ...]] = {
     "pt": ("Beatriz", "Mariana", "Inês", "Ana", "João", "Tiago", "Rafael", "Miguel"),
 }
 # fmt: on
-_LANGUAGE_CODES = {
-    "english": "en",
-    "spanish": "es",
-    "german": "de",
-    "french": "fr",
-    "italian": "it",
-    "portuguese": "pt",
-}
 
 
 def agent_persona(industry: str, language: str, seed: str) -> tuple[str, str]:
@@ -258,15 +245,7 @@ def agent_persona(industry: str, language: str, seed: str) -> tuple[str, str]:
     ``language`` may be a tag ("es-ES"), a name ("Spanish") or the extractor's answer
     ("Spanish (es)"); unknown languages get English names.
     """
-    names = _NAMES.get(_language_code(language), _NAMES["en"])
+    names = _NAMES.get(language_code(language), _NAMES["en"])
     digest = hashlib.sha256(seed.encode("utf-8")).digest()
     name = names[int.from_bytes(digest[:8], "big") % len(names)]
     return name, _TITLES.get(industry, _DEFAULT_TITLE)
-
-
-def _language_code(language: str) -> str:
-    folded = language.strip().casefold()
-    tagged = re.search(r"\(([a-z]{2,3})\b", folded) or re.match(r"([a-z]{2,3})(?:[-_]|$)", folded)
-    if tagged:
-        return tagged.group(1)
-    return _LANGUAGE_CODES.get(folded.split(" ")[0], "en")

@@ -1,0 +1,178 @@
+"""The page read once: its DOM, its schema.org items, the business item, OpenGraph, and the
+sections a heading or a class name marks out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from ._text import fold, plain, visible_text
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """The page read once: its DOM, schema.org items, the business item and OpenGraph."""
+
+    url: str
+    tree: LexborHTMLParser
+    items: tuple[dict[str, Any], ...]  # every schema.org item, nested ones included
+    business: dict[str, Any]  # the item that describes the business ({} when none)
+    og: dict[str, str]
+
+    @classmethod
+    def parse(cls, html: str, url: str) -> Page:
+        tree = LexborHTMLParser(html or "<html></html>")
+        items = tuple(_walk_items([*_jsonld_items(tree, url), *_extruct(html, url, "microdata")]))
+        og_items = _extruct(html, url, "opengraph")
+        og = {
+            k: plain(v)
+            for k, v in (og_items[0] if og_items else {}).items()
+            if isinstance(v, str) and not k.startswith("@")
+        }
+        return cls(url, tree, items, _business_item(items), og)
+
+    def meta(self, name: str) -> str:
+        node = self.tree.css_first(f'meta[name="{name}" i], meta[property="{name}" i]')
+        return plain(node.attributes.get("content") or "") if node else ""
+
+    @property
+    def body(self) -> LexborNode | None:
+        return self.tree.body
+
+    def items_of_type(self, *types: str) -> Iterator[dict[str, Any]]:
+        return (item for item in self.items if schema_types(item) & set(types))
+
+
+def _extruct(html: str, url: str, syntax: str) -> list[dict[str, Any]]:
+    """One extruct syntax; broken markup costs that syntax, never the whole page."""
+    import extruct  # deferred: extruct imports rdflib, which would slow `import newo_nb`
+
+    try:
+        found = extruct.extract(html, base_url=url, syntaxes=[syntax], uniform=True)
+    except Exception:  # extruct raises whatever its parsers raise on malformed input
+        return []
+    return [item for item in found.get(syntax, []) if isinstance(item, dict)]
+
+
+def _jsonld_items(tree: LexborHTMLParser, url: str) -> list[dict[str, Any]]:
+    """JSON-LD, one ``<script>`` at a time: extruct drops every block if one is broken."""
+    from extruct.jsonld import JsonLdExtractor
+
+    items: list[dict[str, Any]] = []
+    for script in tree.css('script[type="application/ld+json"]'):
+        block = f'<script type="application/ld+json">{script.text()}</script>'
+        try:
+            found = JsonLdExtractor().extract(block, base_url=url)
+        except Exception:  # malformed JSON that even extruct's lenient fallback cannot read
+            found = []
+        items.extend(found)
+    return items
+
+
+def _walk_items(values: Iterable[Any]) -> Iterator[dict[str, Any]]:
+    """Every typed item, including those nested in ``@graph`` or in another item's values."""
+    for value in values:
+        if isinstance(value, list):
+            yield from _walk_items(value)
+        elif isinstance(value, dict):
+            if "@type" in value:
+                yield value
+            yield from _walk_items(
+                v for k, v in value.items() if not k.startswith("@") or k == "@graph"
+            )
+
+
+def schema_types(item: dict[str, Any]) -> set[str]:
+    """``@type`` as bare names: "https://schema.org/Dentist" and ["Dentist"] give {"Dentist"}."""
+    raw = item.get("@type")
+    names = raw if isinstance(raw, list) else [raw]
+    return {str(n).rstrip("/").rsplit("/", 1)[-1] for n in names if n}
+
+
+# Types that describe the page or a part of the business, never the business itself.
+# fmt: off
+_NOT_A_BUSINESS = frozenset({
+    "WebSite", "WebPage", "AboutPage", "ContactPage", "FAQPage", "Question", "Answer",
+    "BreadcrumbList", "ListItem", "ItemList", "PostalAddress", "GeoCoordinates",
+    "OpeningHoursSpecification", "Offer", "OfferCatalog", "Service", "Product", "ImageObject",
+    "SearchAction", "EntryPoint", "Person", "Review", "AggregateRating", "Rating", "ContactPoint",
+    "Place", "Menu", "MenuSection", "MenuItem", "Event", "SiteNavigationElement", "Brand",
+    "Country", "City", "State", "AdministrativeArea", "PriceSpecification", "Thing",
+})
+# fmt: on
+_BUSINESS_PROPERTIES = (
+    "telephone",
+    "address",
+    "openingHours",
+    "openingHoursSpecification",
+    "priceRange",
+    "email",
+    "geo",
+    "sameAs",
+)  # fmt: skip
+
+
+def _business_item(items: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+    """The named item with business types and the most business properties."""
+
+    def score(item: dict[str, Any]) -> int:
+        specific = bool(schema_types(item) - {"Organization", "LocalBusiness"})
+        return sum(p in item for p in _BUSINESS_PROPERTIES) + 2 * specific
+
+    candidates = [i for i in items if i.get("name") and schema_types(i) - _NOT_A_BUSINESS]
+    return max(candidates, key=score, default={})
+
+
+
+def _elements_after(heading: LexborNode) -> Iterator[LexborNode]:
+    """The elements that follow a heading, up to the next heading of the same or higher rank.
+
+    When the heading is alone in a wrapper (``<div class="title"><h2>…</h2></div>``), the
+    wrapper's following siblings are the section's content.
+    """
+    rank = _heading_rank(heading)
+    node = heading
+    if not next_element(node) and node.parent is not None:
+        node = node.parent
+    sibling = next_element(node)
+    while sibling is not None and not 0 < _heading_rank(sibling) <= rank:
+        yield sibling
+        sibling = next_element(sibling)
+
+
+def next_element(node: LexborNode) -> LexborNode | None:
+    sibling = node.next
+    while sibling is not None and not sibling.is_element_node:
+        sibling = sibling.next
+    return sibling
+
+
+def _heading_rank(node: LexborNode) -> int:
+    tag = node.tag or ""
+    return int(tag[1]) if re.fullmatch(r"h[1-6]", tag) else 0
+
+
+def headed_sections(page: Page, keywords: re.Pattern[str]) -> Iterator[list[LexborNode]]:
+    """Content of every section whose heading (h1-h6) matches ``keywords``."""
+    for heading in page.tree.css("h1, h2, h3, h4, h5, h6"):
+        if keywords.search(fold(visible_text(heading))):
+            yield list(_elements_after(heading))
+
+
+def marked_sections(page: Page, marks: tuple[str, ...]) -> Iterator[LexborNode]:
+    """Elements whose id or class names one of ``marks`` (e.g. ``class="opening-hours"``)."""
+    selector = ", ".join(f'[id*="{m}" i], [class*="{m}" i]' for m in marks)
+    yield from page.tree.css(selector)
+
+
+
+def dig(value: Any, key: str) -> Any:
+    """``value[key]``, looking into the first element when schema.org gave a list."""
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, dict)), {})
+    return value.get(key) if isinstance(value, dict) else None
+
