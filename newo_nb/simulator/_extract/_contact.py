@@ -62,8 +62,7 @@ def phone_region(page: Page) -> str:
         country = country.get("name", "")
     if isinstance(country, str) and re.fullmatch(r"[A-Za-z]{2}", country.strip()):
         return country.strip().upper()
-    html = page.tree.css_first("html")
-    tag = ((html.attributes.get("lang") if html else None) or "").replace("_", "-")
+    tag = page.language
     parts = tag.split("-")
     if len(parts) > 1 and len(parts[1]) == 2:
         return parts[1].upper()

@@ -10,6 +10,7 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from ._language import effective_language
 from ._text import fold, plain, visible_text
 
 
@@ -22,10 +23,12 @@ class Page:
     items: tuple[dict[str, Any], ...]  # every schema.org item, nested ones included
     business: dict[str, Any]  # the item that describes the business ({} when none)
     og: dict[str, str]
+    language: str  # BCP 47 tag: the markup's, unless the text is plainly in another language
 
     @classmethod
     def parse(cls, html: str, url: str) -> Page:
         tree = LexborHTMLParser(html or "<html></html>")
+        _drop_consent_banners(tree)
         items = tuple(_walk_items([*_jsonld_items(tree, url), *_extruct(html, url, "microdata")]))
         og_items = _extruct(html, url, "opengraph")
         og = {
@@ -33,7 +36,8 @@ class Page:
             for k, v in (og_items[0] if og_items else {}).items()
             if isinstance(v, str) and not k.startswith("@")
         }
-        return cls(url, tree, items, _business_item(items), og)
+        business = _business_item(items)
+        return cls(url, tree, items, business, og, _language(tree, og, business))
 
     def meta(self, name: str) -> str:
         node = self.tree.css_first(f'meta[name="{name}" i], meta[property="{name}" i]')
@@ -45,6 +49,46 @@ class Page:
 
     def items_of_type(self, *types: str) -> Iterator[dict[str, Any]]:
         return (item for item in self.items if schema_types(item) & set(types))
+
+
+def _language(tree: LexborHTMLParser, og: dict[str, str], business: dict[str, Any]) -> str:
+    html = tree.css_first("html")
+    meta = tree.css_first('meta[http-equiv="content-language" i], meta[name="content-language" i]')
+    declared = (html.attributes.get("lang") if html else None) or (
+        meta.attributes.get("content") if meta else None
+    )
+    declared = declared or og.get("og:locale", "") or plain(business.get("inLanguage", ""))
+    return effective_language(declared or "", visible_text(tree.body))
+
+
+# Cookie and consent banners: their text is about the website, never about the business.
+_CONSENT_MARKS = ("cookie", "consent", "gdpr", "rgpd", "dsgvo")
+
+
+def _drop_consent_banners(tree: LexborHTMLParser) -> None:
+    """Remove cookie banners, found by their id/class or as a small block with a button that
+    talks about cookies, so no reader takes their text for the business's description."""
+    marked = ", ".join(f'[id*="{m}" i], [class*="{m}" i]' for m in _CONSENT_MARKS)
+    candidates = [*tree.css(marked), *(b.parent for b in tree.css("button") if b.parent)]
+    dropped: set[int] = set()
+    for node in candidates:
+        if node.tag in {"html", "body", "main", "header", "footer"} or _within(node, dropped):
+            continue
+        words = fold(visible_text(node))
+        if "cookie" in words and len(words) <= 600:
+            dropped.add(node.mem_id)
+    # only the outermost ones, each once: a decomposed node's descendants are freed with it
+    roots = {n.mem_id: n for n in candidates if n.mem_id in dropped}
+    for node in [n for n in roots.values() if not _within(n.parent, dropped)]:
+        node.decompose()
+
+
+def _within(node: LexborNode | None, ids: set[int]) -> bool:
+    while node is not None:
+        if node.mem_id in ids:
+            return True
+        node = node.parent
+    return False
 
 
 def _extruct(html: str, url: str, syntax: str) -> list[dict[str, Any]]:
