@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from selectolax.lexbor import LexborNode
 
@@ -76,17 +76,43 @@ _SOCIAL_HOSTS = ("facebook.com", "instagram.com", "twitter.com", "x.com", "linke
 
 
 def read_social_links(page: Page) -> str:
+    """The business's own profiles; share buttons ("facebook.com/sharer…", "twitter.com/intent
+    …", "pinterest.com/pin/create…") point at the social network, not at the business."""
     same_as = page.business.get("sameAs") or []
     hrefs = [
         *(same_as if isinstance(same_as, list) else [same_as]),
         *(a.attributes.get("href") or "" for a in page.tree.css("a[href]")),
     ]
-    return join_items((str(h).rstrip("/") for h in hrefs if _is_social(str(h))), ", ")
+    profiles: dict[str, str] = {}
+    for href in (str(h).strip().rstrip("/") for h in hrefs):
+        if _is_profile(href):
+            profiles.setdefault(_profile_key(href), href)
+    return join_items(profiles.values(), ", ")
 
 
-def _is_social(href: str) -> bool:
-    host = urlsplit(href).hostname or ""
-    return any(host == s or host.endswith("." + s) for s in _SOCIAL_HOSTS)
+# Path words of share, intent and widget links; a profile's path never holds them.
+_ACTION_SEGMENTS = frozenset({
+    "share", "sharer", "sharer.php", "share.php", "sharearticle", "intent", "dialog",
+    "plugins", "send", "submit", "create", "widgets", "embed", "login", "search", "hashtag",
+})  # fmt: skip
+# Query keys that carry the page being shared: "?u=…", "?url=…", "?text=…".
+_SHARED_PAGE_KEYS = frozenset({"u", "url", "text", "status", "href", "body", "media"})
+
+
+def _is_profile(href: str) -> bool:
+    parts = urlsplit(href)
+    host = parts.hostname or ""
+    if not any(host == s or host.endswith("." + s) for s in _SOCIAL_HOSTS):
+        return False
+    segments = [seg.casefold() for seg in parts.path.split("/") if seg]
+    shared = {key.casefold() for key in parse_qs(parts.query)} & _SHARED_PAGE_KEYS
+    return bool(segments) and not (_ACTION_SEGMENTS.intersection(segments) or shared)
+
+
+def _profile_key(href: str) -> str:
+    """The same profile however it is written: scheme, "www." and case do not matter."""
+    parts = urlsplit(href.casefold())
+    return (parts.hostname or "").removeprefix("www.") + parts.path.rstrip("/")
 
 
 def read_price_range(page: Page) -> str:
