@@ -116,7 +116,24 @@ def _profile_key(href: str) -> str:
 
 
 def read_price_range(page: Page) -> str:
-    return plain(page.business.get("priceRange", ""))
+    """schema.org's ``priceRange``, else a "$$" standing alone on a short line, as pages print
+    it beside the name ("$ · Coffee shop · Asheville")."""
+    stated = plain(page.business.get("priceRange", ""))
+    if stated:
+        return stated
+    for line in visible_lines(page.body):
+        found = _PRICE_RANGE.search(line) if len(line) <= _SHORT_LINE else None
+        if found:
+            return found.group("signs")
+    return ""
+
+
+# One to four of the same currency sign as a word of its own: not "$12", "48 €", "US$" or
+# "$ 5"; "$$–$$$" gives its first end.
+_PRICE_RANGE = re.compile(
+    r"(?:^|(?<=[\s·•|,(–-]))(?<!\d\s)(?P<signs>([$€£])\2{0,3})(?=$|[\s·•|,)–-])(?!\s*\d)"
+)
+_SHORT_LINE = 80
 
 
 def read_industry_hints(page: Page) -> str:
