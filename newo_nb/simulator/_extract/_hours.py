@@ -301,3 +301,13 @@ def _format_group(first: int, last: int, spans: list[tuple[str, str]]) -> str:
     days = _DAY_CODES[first] if first == last else f"{_DAY_CODES[first]}-{_DAY_CODES[last]}"
     return f"{days} " + ", ".join(f"{o}-{c}" for o, c in spans)
 
+
+
+def is_hours_line(text: str) -> bool:
+    """Whether a line states opening hours or starts with a day: "Sundays: closed" too."""
+    words = re.findall(r"[a-z]+", fold(text))
+    first = words[0] if words else ""
+    starts_with_day = first in _DAY_GROUPS or any(
+        form in _DAY_NAMES for form in (first, first.removesuffix("s"))
+    )
+    return starts_with_day or bool(parse_hours(text))

@@ -220,3 +220,21 @@ def dig(value: Any, key: str) -> Any:
         value = next((v for v in value if isinstance(v, dict)), {})
     return value.get(key) if isinstance(value, dict) else None
 
+
+
+def heading_before(node: LexborNode) -> LexborNode | None:
+    """The nearest heading (h1-h6) before ``node`` in reading order, looking back through
+    its earlier siblings, then its parent's, up to the body."""
+    here: LexborNode | None = node
+    while here is not None and here.tag not in {"body", "html"}:
+        sibling = here.prev
+        while sibling is not None:
+            if sibling.is_element_node:
+                if _heading_rank(sibling):
+                    return sibling
+                inner = sibling.css("h1, h2, h3, h4, h5, h6")
+                if inner:
+                    return inner[-1]
+            sibling = sibling.prev
+        here = here.parent
+    return None

@@ -1,4 +1,5 @@
-"""What the business offers: schema.org offers, else the list a services heading introduces."""
+"""What the business offers: schema.org offers, else the list a services heading introduces,
+else what the prose says it offers, else the first list that is about nothing else."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from typing import Any
 
 from selectolax.lexbor import LexborNode
 
-from ._page import Page, headed_sections, schema_types
-from ._text import inside, join_items, plain, visible_text
+from ._hours import is_hours_line
+from ._page import Page, headed_sections, heading_before, schema_types
+from ._prose import services_in_prose
+from ._text import fold, inside, join_items, plain, visible_text
 
 
 def read_services(page: Page) -> str:
@@ -42,38 +45,59 @@ def _offer_names(value: Any) -> Iterator[str]:
         yield plain(value)
 
 
+# Headings that introduce what a business offers, in English, Spanish, German and French.
 _SERVICE_HEADINGS = re.compile(
-    r"\b(services?|(what )?we (also )?(do|offer)|how we can help|treatments|practice areas|"
-    r"areas of practice|we speciali[sz]e|"
-    r"specialt(y|ies)|specialities|classes|programs|programmes|leistungen|unsere leistungen|"
-    r"servicios|especialidades|tratamientos|prestations|nos services|nos specialites|"
-    r"nos produits)\b"
+    r"\b(services?|(what )?we (also )?(do|offer)|how we can help|treatments|therapies|"
+    r"practice areas|areas of practice|we speciali[sz]e|specialt(y|ies)|specialities|classes|"
+    r"programs|programmes|price list|prices|pricing|our work|"
+    r"leistungen|unsere leistungen|\w*angebot|behandlungen|therapien|preise|was wir \w+|"
+    r"servicios|especialidades|tratamientos|que hacemos|lo que hacemos|que ofrecemos|precios|"
+    r"tarifas|prestations|nos services|nos specialites|nos produits|soins|tarifs|"
+    r"domaines d.(intervention|expertise|competence)|ce que nous \w+)\b"
+)
+# Headings of sections that hold lists which are not services: hours, reasons, contact, team.
+_OTHER_HEADINGS = re.compile(
+    r"\b(hours|opening|open|horario|horarios|offnungszeiten|sprechzeiten|horaires|why|about|"
+    r"contact|kontakt|contacto|team|equipo|equipe|reviews?|testimonials|faqs?|questions|"
+    r"location|find us|visit us|payment|insurance|good to know|por que|warum|pourquoi|"
+    r"avis|opiniones|bewertungen|awards|press|partners)\b"
 )
 _ITEM_DETAIL = re.compile(r"\s+[–—-]\s+|:\s+|\s+\(|\s+\$|\s+·\s+|\s+\|\s+|\s+€|\s+£")
 
 
 def _visible_services(page: Page) -> str:
+    """A list under a services heading; else the offer the prose states; else the first list
+    that is not hours, reasons or contact details; else a row of card titles."""
     for section in headed_sections(page, _SERVICE_HEADINGS):
         names = [name for node in section for name in _item_names(node)]
-        if len(names) >= 2:
+        if len(names) >= 2 and not _mostly_hours(names):
             return join_items(names)
-    return join_items(_first_content_list(page) or _card_titles(page))
+    return join_items(services_in_prose(page) or _first_content_list(page) or _card_titles(page))
 
 
 def _first_content_list(page: Page) -> list[str]:
     """Small businesses often list what they do under a heading of their own words ("Jobs I
-    do every week"); the first short list outside navigation is most often that."""
+    do every week"): the first short list outside navigation whose heading is not about
+    something else and whose items are not hours."""
     lists: list[tuple[list[str], bool]] = []
     for listing in page.tree.css("ul, ol"):
         items = listing.css("li")
         linked = sum(bool(item.css_first("a")) for item in items)
         if inside(listing, {"nav", "header", "footer"}) or linked > len(items) // 2:
             continue
+        heading = heading_before(listing)
+        if heading is not None and _OTHER_HEADINGS.search(fold(visible_text(heading))):
+            continue
         names = list(_item_names(listing))
-        if 2 <= len(names) <= 15 and all(len(n) <= 60 for n in names):
+        short = 2 <= len(names) <= 15 and all(len(n) <= 60 for n in names)
+        if short and not _mostly_hours(names):
             lists.append((names, _priced(listing)))
     # a priced list is more often a menu than the services; take it only if it is all there is
     return next((names for names, priced in lists if not priced), lists[0][0] if lists else [])
+
+
+def _mostly_hours(names: list[str]) -> bool:
+    return sum(is_hours_line(name) for name in names) > len(names) // 2
 
 
 def _card_titles(page: Page) -> list[str]:
