@@ -38,9 +38,43 @@ def _visible_hours(page: Page) -> str:
     ]
     best = max((parse_hours("\n".join(b)) for b in blocks), key=len, default={})
     if not best:
-        stated = [line for line in visible_lines(page.body) if parse_hours(line)]
+        stated = [line for line in visible_lines(page.body) if _hours_like(line)]
         best = parse_hours("\n".join(stated))
     return format_hours(best)
+
+
+# Words that say a line outside an hours section is about opening hours.
+_OPENING_WORDS = re.compile(
+    r"\b(open|opening|hours|abiert[oa]s?|horarios?|atencion|geoffnet|offen|offnungszeiten|"
+    r"sprechzeiten|ouvert|ouverte|ouverture|horaires)\b"
+)
+_SCHEDULE_FILLERS = frozenset({"am", "pm", "a", "p", "m", "h", "from", "de", "des", "von", "du"})
+
+
+def _hours_like(line: str) -> bool:
+    """A line outside an hours section counts only in hours-like context: it says "open" or
+    "hours", or it is little but days and times ("Mon-Fri 9-5, Sat 10-2"); so a policy such
+    as "Cancel 2-3 days ahead on weekends" is not read as opening hours."""
+    if not parse_hours(line):
+        return False
+    folded = fold(line)
+    if _OPENING_WORDS.search(folded):
+        return True
+    other = [w for w in re.findall(r"[a-z]+", folded) if not _schedule_word(w)]
+    return len(other) <= 2
+
+
+def _schedule_word(word: str) -> bool:
+    return (
+        word in _DAY_NAMES
+        or word.removesuffix("s") in _DAY_NAMES
+        or word in _DAY_ABBREVIATIONS
+        or word in _DAY_GROUPS
+        or word in _RANGE_WORDS
+        or word in _LIST_WORDS
+        or word in _CLOSED_WORDS
+        or word in _SCHEDULE_FILLERS
+    )
 
 
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -102,7 +136,15 @@ _CLOSED_WORDS = frozenset({"closed", "cerrado", "geschlossen", "ferme", "ruhetag
 # Phrases rewritten before tokenising, so that "Open 7 days" and "24/7" read as days.
 _HOURS_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
-        re.compile(r"24\s*/\s*7|24\s*h(ou)?rs?\s*(a day|/\s*24)?|open 24 hours"),
+        # "24 hours" alone may be a notice period ("cancel 24 hours ahead"): it means
+        # round the clock only beside "open", "a day", "every day" and their translations
+        re.compile(
+            r"24\s*/\s*7|rund um die uhr|jour et nuit|"
+            r"\b(open|abiert[oa]s?|ouverte?|geoffnet)\s+(las\s+)?24\s*(h(ou)?rs?|horas|heures|h|"
+            r"stunden)\b|"
+            r"\b24\s*(h(ou)?rs?|horas|heures|h|stunden)\s*(a day|/\s*24|al dia|par jour|am tag|"
+            r"todos los dias|tous les jours|taglich|every ?day|7 days|open|geoffnet|ouvert)"
+        ),
         " daily 00:00-24:00 ",
     ),
     (
@@ -151,7 +193,9 @@ def _read_hours_tokens(tokens: list[str]) -> dict[int, list[tuple[str, str]]]:
             reader.days(days)
         else:
             span, used = _time_range_at(tokens, i)
-            if span or tokens[i] in _CLOSED_WORDS:
+            if span and _counts_something_else(tokens, i + used):
+                span = None  # "7-10 days' notice", "groups of 8-12 people": not hours
+            elif span or tokens[i] in _CLOSED_WORDS:
                 reader.hours(span)
             elif tokens[i] in _HARD_BREAKS:
                 reader.hard_break()
@@ -160,6 +204,20 @@ def _read_hours_tokens(tokens: list[str]) -> dict[int, list[tuple[str, str]]]:
 
 
 _HARD_BREAKS = frozenset({";", "\n", "|"})
+# Units a number range counts when it is not a time of day, in the four languages.
+# fmt: off
+_UNITS = frozenset({
+    "day", "days", "business", "working", "week", "weeks", "month", "months", "year", "years",
+    "minute", "minutes", "min", "mins", "people", "persons", "guests", "kids", "children",
+    "dias", "semanas", "meses", "anos", "personas", "minutos", "jours", "semaines", "mois",
+    "ans", "personnes", "tage", "tagen", "wochen", "monate", "jahre", "personen", "minuten",
+    "percent", "pct",
+})
+# fmt: on
+
+
+def _counts_something_else(tokens: list[str], after: int) -> bool:
+    return after < len(tokens) and tokens[after] in _UNITS
 
 
 @dataclass
