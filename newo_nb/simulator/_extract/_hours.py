@@ -140,7 +140,7 @@ _HOURS_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
         # round the clock only beside "open", "a day", "every day" and their translations
         re.compile(
             r"24\s*/\s*7|rund um die uhr|jour et nuit|"
-            r"\b(open|abiert[oa]s?|ouverte?|geoffnet)\s+(las\s+)?24\s*(h(ou)?rs?|horas|heures|h|"
+            r"\b(open|abiert[oa]s?|ouverte?|geoffnet)\s*:?\s*(las\s+)?24\s*(h(ou)?rs?|horas|heures|h|"
             r"stunden)\b|"
             r"\b24\s*(h(ou)?rs?|horas|heures|h|stunden)\s*(a day|/\s*24|al dia|par jour|am tag|"
             r"todos los dias|tous les jours|taglich|every ?day|7 days|open|geoffnet|ouvert)"
