@@ -173,20 +173,25 @@ _STREET_ADDRESS = re.compile(
 )
 # Continental Europe: "<street> <number>, <5-digit postcode> <city>", the number either side.
 _LETTER = r"[^\W\d_]"
+# A district may stand between street and postcode ("Alcalá 407, Centro, 68000 Oaxaca"), and
+# a city may have up to four words ("Oaxaca de Juárez"), never a contact label.
+_DISTRICT = rf"(?:\s*,\s*{_LETTER}[^\n@,\d]{{1,30}}?)?"
+_CITY_WORD = rf"(?!(?i:tel|phone|fax|mail|e-mail|email|t[eé]l[eé]fono)\b){_LETTER}[\w'-]*"
 _EUROPEAN_ADDRESS = re.compile(
     rf"(?:{_LETTER}[^\n@,]*?,?\s\d{{1,4}}[a-z]?|\d{{1,4}}[a-z]?,?\s{_LETTER}[^\n@,]*?)"
-    rf"\s*,\s*\d{{5}}\s+{_LETTER}[\w-]*(?:\s{_LETTER}[\w-]*)?"
+    rf"{_DISTRICT}\s*,\s*\d{{5}}\s+{_CITY_WORD}(?:\s{_CITY_WORD}){{0,3}}"
 )
 
 
 def _address_in_text(lines: list[str]) -> str:
     """A street address in running text, e.g. "We are at 2255 N High St, Columbus, OH 43202".
 
-    Each line is tried alone and joined with the next, since ``<br>`` often splits the
-    street from the city.
+    Each line is tried alone, then joined with the next one and two, since ``<br>`` splits a
+    footer's address over lines ("Unit 4, Cornmarket Arcade / Leeds / LS1 6DH").
     """
-    pairs = [f"{first}, {second}" for first, second in itertools.pairwise(lines)]
-    for text in [*lines, *pairs]:  # whole lines first: a pair may start in the line before
+    pairs = [", ".join(pair) for pair in itertools.pairwise(lines)]
+    triples = [", ".join(lines[i : i + 3]) for i in range(len(lines) - 2)]
+    for text in [*lines, *pairs, *triples]:  # shortest first: a join may start too early
         found = _STREET_ADDRESS.search(text) or _EUROPEAN_ADDRESS.search(text)
         if found:
             return found.group(0)
