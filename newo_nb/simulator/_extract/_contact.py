@@ -165,9 +165,11 @@ _POSTCODE = (
     r"|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})"  # UK: BS8 4BU
 )
 _UNIT = r"(?i:(?:shop|unit|suite|ste|apt|level|floor)\s*\d+[A-Za-z]?,?\s+)?"
+# "Unit 4, Cornmarket Arcade": a unit with no street number of its own
+_UNIT_ALONE = r"(?i:shop|unit|suite)\s*\d+[A-Za-z]?"
 _PO_BOX = r"(?i:p\.?\s?o\.?\s*box)\s+\d+"
 _STREET_ADDRESS = re.compile(
-    rf"\b(?:{_PO_BOX}|{_UNIT}\d{{1,6}}[A-Za-z]?),?\s+[A-Za-z0-9][^@\n]{{2,120}}?[,\s]\s*"
+    rf"\b(?:{_PO_BOX}|{_UNIT}\d{{1,6}}[A-Za-z]?|{_UNIT_ALONE}),?\s+[A-Za-z0-9][^@\n]{{2,120}}?[,\s]\s*"
     + _POSTCODE
     + r"\b"
 )
