@@ -3,9 +3,15 @@
 ``tests/blind_sites/`` holds small-business home pages written for issue 17 *before* the
 extractor was changed, with their hand-written truth in ``truth.json``. They are not served
 as samples and must never be tuned against one by one: a miss here is fixed in general (a rule
-that holds for any site), or left as a miss. The first run, before any tuning, scored 0.00 per
-field as printed in the issue's closing note; the floors below guard what general fixes reached.
-``pytest -s`` prints the table.
+that holds for any site, tested on its own inline page in ``test_extract.py``), or left as a
+miss. ``pytest -s`` prints the table.
+
+The first run, before any change to the extractor, scored 113 of 133 stated facts (0.85):
+title, name, phone, email, FAQ 1.00; description, address, hours 0.92 (12/13); language 0.85
+(11/13, markup that lies); services 0.54 (7/13: hours lists, selling points and prose-only
+offers); social links 0.36 (4/11: share buttons kept); price range 0.33 (1/3: "$$" in the
+text); industry 0.92 (12/13). Once its misses had been fixed in general these sites are no
+longer blind, so the floors guard them as a regression set.
 """
 
 from __future__ import annotations
@@ -23,9 +29,9 @@ from newo_nb.simulator._industry import INDUSTRIES, classify_industry
 
 BLIND = Path(__file__).parent / "blind_sites"
 
-# question → lowest acceptable share of blind sites whose stated value is read right
-FLOOR = 0.0
-INDUSTRY_FLOOR = 0.0
+# lowest acceptable share, on every field, of the blind sites whose stated value is read right
+FLOOR = 0.95
+INDUSTRY_FLOOR = 0.9
 
 
 @dataclass(frozen=True)

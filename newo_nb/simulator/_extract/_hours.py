@@ -48,17 +48,20 @@ _OPENING_WORDS = re.compile(
     r"\b(open|opening|hours|abiert[oa]s?|horarios?|atencion|geoffnet|offen|offnungszeiten|"
     r"sprechzeiten|ouvert|ouverte|ouverture|horaires)\b"
 )
+# A time written as a time of day ("9:00", "5pm", "19h30", "18 Uhr"), not a bare count.
+_CLOCK_TIME = re.compile(r"\b\d{1,2}(?:[:.h]\d{2}\b|\s?[ap]\.?\s?m\b|\s?(?:uhr|h)\b)")
 _SCHEDULE_FILLERS = frozenset({"am", "pm", "a", "p", "m", "h", "from", "de", "des", "von", "du"})
 
 
 def _hours_like(line: str) -> bool:
     """A line outside an hours section counts only in hours-like context: it says "open" or
-    "hours", or it is little but days and times ("Mon-Fri 9-5, Sat 10-2"); so a policy such
-    as "Cancel 2-3 days ahead on weekends" is not read as opening hours."""
+    "hours", writes times as clock times ("9:00 AM – 5:30 PM"), or is little but days and
+    numbers ("Mon-Fri 9-5, Sat 10-2"); so a policy such as "Cancel 2-3 days ahead on
+    weekends" is not read as opening hours."""
     if not parse_hours(line):
         return False
     folded = fold(line)
-    if _OPENING_WORDS.search(folded):
+    if _OPENING_WORDS.search(folded) or _CLOCK_TIME.search(folded):
         return True
     other = [w for w in re.findall(r"[a-z]+", folded) if not _schedule_word(w)]
     return len(other) <= 2

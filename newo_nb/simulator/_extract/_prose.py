@@ -21,7 +21,7 @@ __all__ = ["offered_in", "services_in_prose"]
 # follows, to the end of the sentence, is the list of what the business offers.
 _OFFER = re.compile(
     r"\b(?:we|our (?:team|shop|studio|clinic|office|practice))\s+(?:also\s+|proudly\s+)?"
-    r"(?:offer|provide|handle|specialize in|specialise in|carry|sell|do)\s+"
+    r"(?:offers?|provides?|handles?|speciali[sz]es? in|carry|carries|sells?|do|does)\s+"
     r"|\b(?:también\s+)?(?:ofrecemos|realizamos|nos especializamos en)\s+"
     r"|\bwir (?:bieten(?: ihnen)?|übernehmen|machen)\s+"
     r"|\bnous (?:proposons|offrons|assurons|réalisons)\s+",
