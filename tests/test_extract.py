@@ -431,6 +431,10 @@ def test_a_list_of_days_is_never_the_services() -> None:
         ("Wir bieten Inspektion, Ölwechsel und Reifenservice.",
          "Inspektion; Ölwechsel; Reifenservice"),
         ("Sur place, à emporter ou en livraison.", "Sur place; À emporter; En livraison"),
+        ("Hacemos uñas de gel, pestañas y cejas.", "Uñas de gel; Pestañas; Cejas"),
+        ("Nous faisons du pain, des viennoiseries et des gâteaux.",
+         "Du pain; Des viennoiseries; Des gâteaux"),
+        ("Eat in or carry out. We also cater weddings.", "Eat in; Carry out; Catering"),
     ],
 )  # fmt: skip
 def test_services_stated_only_in_prose(sentence: str, expected: str) -> None:

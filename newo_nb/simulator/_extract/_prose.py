@@ -22,18 +22,28 @@ __all__ = ["offered_in", "services_in_prose"]
 _OFFER = re.compile(
     r"\b(?:we|our (?:team|shop|studio|clinic|office|practice))\s+(?:also\s+|proudly\s+)?"
     r"(?:offers?|provides?|handles?|speciali[sz]es? in|carry|carries|sells?|do|does)\s+"
-    r"|\b(?:también\s+)?(?:ofrecemos|realizamos|nos especializamos en)\s+"
+    r"|\b(?:también\s+)?(?:ofrecemos|realizamos|hacemos|nos especializamos en)\s+"
     r"|\bwir (?:bieten(?: ihnen)?|übernehmen|machen)\s+"
-    r"|\bnous (?:proposons|offrons|assurons|réalisons)\s+",
+    r"|\bnous (?:proposons|offrons|assurons|réalisons|faisons)\s+",
     re.IGNORECASE,
 )
 # The ways a food or retail business serves people; two in one sentence make it a list of
 # services even with no verb: "Sur place, à emporter, et privatisation de la salle."
 _SERVICE_MODES = re.compile(
-    r"\b(dine[- ]in|take[- ]?out|take[- ]?away|delivery|catering|curbside pickup|drive[- ]thru|"
+    r"\b(dine[- ]in|eat[- ]in|take[- ]?out|take[- ]?away|carry[- ]?out|delivery|catering|"
+    r"pick[- ]?up|curbside pickup|drive[- ]thru|"
     r"sur place|à emporter|livraison|para llevar|a domicilio|para comer aquí|servicio a "
     r"domicilio|zum mitnehmen|lieferservice|lieferung)\b",
     re.IGNORECASE,
+)
+# Verbs that name a service on their own: "We also cater parties" offers catering.
+_SERVICE_VERBS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bwe (?:also )?cater\b", re.IGNORECASE), "Catering"),
+    (re.compile(r"\bwe (?:also )?deliver\b", re.IGNORECASE), "Delivery"),
+    (re.compile(r"\bnous (?:vous )?livrons\b", re.IGNORECASE), "Livraison"),
+    (re.compile(r"\bwir liefern\b", re.IGNORECASE), "Lieferservice"),
+    (re.compile(r"\b(?:también )?(?:entregamos|repartimos) a domicilio\b", re.IGNORECASE),
+     "Servicio a domicilio"),
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _LAST_JOIN = re.compile(r"\s+(?:and|or|y|o|und|oder|et|ou|&)\s+", re.IGNORECASE)
@@ -46,18 +56,22 @@ _MAX_ITEM_WORDS = 8
 
 def services_in_prose(page: Page) -> list[str]:
     """The first list of services the page's paragraphs state, outside navigation, footer and
-    forms; a sentence with an offering verb wins over one that only names service modes."""
+    forms; a sentence with an offering verb wins over one that only names service modes.
+    Services a verb names elsewhere ("We also cater parties") are added to that list."""
     sentences = [
         sentence
         for paragraph in page.tree.css("p")
         if not inside(paragraph, {"nav", "footer", "form"})
         for sentence in _SENTENCE_END.split(visible_text(paragraph))
     ]
-    for sentence in sentences:
-        found = offered_in(sentence)
-        if found and _OFFER.search(sentence):
-            return found
-    return next((found for found in map(offered_in, sentences) if found), [])
+    offers = [offered_in(sentence) for sentence in sentences]
+    with_verb = (found for found, s in zip(offers, sentences, strict=True) if _OFFER.search(s))
+    listed = next((found for found in with_verb if found), []) or next(filter(None, offers), [])
+    if not listed:
+        return []
+    said = " ".join(listed).casefold()
+    named = [service for pattern, service in _SERVICE_VERBS if any(map(pattern.search, sentences))]
+    return listed + [service for service in named if service.casefold() not in said]
 
 
 def offered_in(sentence: str) -> list[str]:
