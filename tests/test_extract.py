@@ -561,3 +561,11 @@ def test_incidental_mentions_do_not_decide_the_industry() -> None:
         business_description="Fresh flowers and bouquets. We deliver to restaurants and hotels.",
     )
     assert classify_industry(described) == "Retail"
+
+
+def test_a_bakerys_cookies_are_not_a_cookie_banner() -> None:
+    body = """<h1>Crumb &amp; Co</h1><div class="cookie-box"><p>Brown-butter chocolate chip
+    cookies, baked every morning, by the dozen or in gift tins for your office.</p>
+    <button>Order</button></div>"""
+    got = answers(page("<title>Crumb &amp; Co</title>", body))
+    assert got["business_description"].startswith("Brown-butter chocolate chip cookies")

@@ -31,7 +31,6 @@ def read_website_title(page: Page) -> str:
     return "" if _PLACEHOLDER_TITLE.match(fold(title)) else title
 
 
-
 # -- the business ----------------------------------------------------------------------------
 
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—·•:\-]\s+|\s*\|\s*")

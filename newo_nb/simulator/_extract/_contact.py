@@ -71,8 +71,6 @@ def phone_region(page: Page) -> str:
     )
 
 
-
-
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.IGNORECASE)
 
 

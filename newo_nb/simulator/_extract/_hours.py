@@ -363,7 +363,6 @@ def _format_group(first: int, last: int, spans: list[tuple[str, str]]) -> str:
     return f"{days} " + ", ".join(f"{o}-{c}" for o, c in spans)
 
 
-
 def is_hours_line(text: str) -> bool:
     """Whether a line states opening hours or starts with a day: "Sundays: closed" too."""
     words = re.findall(r"[a-z]+", fold(text))

@@ -63,11 +63,18 @@ def _language(tree: LexborHTMLParser, og: dict[str, str], business: dict[str, An
 
 # Cookie and consent banners: their text is about the website, never about the business.
 _CONSENT_MARKS = ("cookie", "consent", "gdpr", "rgpd", "dsgvo")
+# A banner talks about the site's use of cookies; a bakery's "cookie box" does not.
+_CONSENT_TEXT = re.compile(
+    r"cookies?\b.*\b(us(e|es|ing)|utilis|utiliz|usamos|verwende|nutz|accept|akzept|acept|"
+    r"consent|einverst|einwillig|zustimm|privacy|datenschutz|confidentialite|privacidad|"
+    r"navigat|experience|experiencia|analy|audience)"
+    r"|\b(we use|uses|utilisons|utilise|utilizamos|usamos|verwendet|verwenden|nutzen)\b.*cookies?",
+)
 
 
 def _drop_consent_banners(tree: LexborHTMLParser) -> None:
-    """Remove cookie banners, found by their id/class or as a small block with a button that
-    talks about cookies, so no reader takes their text for the business's description."""
+    """Remove cookie banners, found by their id/class or as a small block with a button, whose
+    text is about the site's use of cookies; so no reader takes it for the description."""
     marked = ", ".join(f'[id*="{m}" i], [class*="{m}" i]' for m in _CONSENT_MARKS)
     candidates = [*tree.css(marked), *(b.parent for b in tree.css("button") if b.parent)]
     dropped: set[int] = set()
@@ -75,7 +82,7 @@ def _drop_consent_banners(tree: LexborHTMLParser) -> None:
         if node.tag in {"html", "body", "main", "header", "footer"} or _within(node, dropped):
             continue
         words = fold(visible_text(node))
-        if "cookie" in words and len(words) <= 600:
+        if len(words) <= 600 and _CONSENT_TEXT.search(words):
             dropped.add(node.mem_id)
     # only the outermost ones, each once: a decomposed node's descendants are freed with it
     roots = {n.mem_id: n for n in candidates if n.mem_id in dropped}
@@ -171,7 +178,6 @@ def _business_item(items: tuple[dict[str, Any], ...]) -> dict[str, Any]:
     return max(candidates, key=score, default={})
 
 
-
 def _elements_after(heading: LexborNode) -> Iterator[LexborNode]:
     """The elements that follow a heading, up to the next heading of the same or higher rank.
 
@@ -213,13 +219,11 @@ def marked_sections(page: Page, marks: tuple[str, ...]) -> Iterator[LexborNode]:
     yield from page.tree.css(selector)
 
 
-
 def dig(value: Any, key: str) -> Any:
     """``value[key]``, looking into the first element when schema.org gave a list."""
     if isinstance(value, list):
         value = next((v for v in value if isinstance(v, dict)), {})
     return value.get(key) if isinstance(value, dict) else None
-
 
 
 def heading_before(node: LexborNode) -> LexborNode | None:

@@ -101,7 +101,6 @@ def join_items(items: Iterable[str], separator: str = "; ") -> str:
     return separator.join(list(seen.values())[:MAX_LIST_ITEMS])
 
 
-
 def inside(node: LexborNode, tags: set[str]) -> bool:
     parent = node.parent
     while parent is not None:
