@@ -8,6 +8,7 @@ import pytest
 
 from newo_nb.simulator._extract import (
     MAX_ANSWER_CHARS,
+    QUESTION_TABLE,
     QUESTIONS,
     ExtractionError,
     Fact,
@@ -90,6 +91,14 @@ def test_stages_follow_the_question() -> None:
     assert stages["business_name"] == "stage"
     assert stages["business_industry_hints"] == "postprocessing"
     assert all(isinstance(f, Fact) for f in facts)
+
+
+def test_one_question_table_gives_order_stage_and_reader() -> None:
+    assert tuple(question.name for question in QUESTION_TABLE) == QUESTIONS
+    assert len(set(QUESTIONS)) == len(QUESTIONS) == 13
+    stages = [question.stage for question in QUESTION_TABLE]
+    assert stages == sorted(stages, key=["preprocessing", "stage", "postprocessing"].index)
+    assert all(callable(question.read) for question in QUESTION_TABLE)
 
 
 def test_business_is_found_in_a_graph_beside_the_website() -> None:
