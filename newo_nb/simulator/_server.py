@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from .._config import API_PREFIX
 from ._dialects import Dialect
 from ._faults import Faults
 from ._runs import Actor, Broadcast, OnboardingRun, command_payload
+from ._speed import checked_speed
 
 if TYPE_CHECKING:
     from .._client import NewoClient
@@ -56,9 +56,11 @@ class Simulator:
     ...         result = await client.onboard(sim.sample_customers()[0])
 
     ``speed`` divides the realistic pacing (1 = tens of seconds a run; ``math.inf`` or
-    ``"instant"`` = no pauses). ``dialect`` (a :class:`Dialect` or names such as
-    ``"text,per_stage"``) sets how it speaks to every customer; ``dialect_for[external_id]``
-    to one; ``query_params={"simulator_dialect": ...}`` from the onboarding input.
+    ``"instant"`` = no pauses); anything else (0, a negative, NaN, another word) raises
+    ``ValueError`` here rather than failing every run later. ``dialect`` (a
+    :class:`Dialect` or names such as ``"text,per_stage"``) sets how it speaks to every
+    customer; ``dialect_for[external_id]`` to one; ``query_params={"simulator_dialect":
+    ...}`` from the onboarding input.
     """
 
     def __init__(
@@ -76,7 +78,7 @@ class Simulator:
     ) -> None:
         self.host = host
         self.port = port
-        self.speed = math.inf if speed == "instant" else float(speed)
+        self.speed = checked_speed(speed)  # refuses 0, negatives, NaN and stray words
         self.faults = faults or Faults()
         self.faults_for: dict[str, Faults] = {}
         self.client_secret = client_secret or f"sim_{secrets.token_urlsafe(16)}"
