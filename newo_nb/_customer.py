@@ -45,6 +45,9 @@ class Customer:
     referral: str | None = None  # the referral source's email
     external_customer_id: str = field(default="")  # derived when empty; the actor's external_id
     query_params: Mapping[str, Any] = field(default_factory=dict)  # sent as a JSON string
+    # "website" | "google_map", as Newo's own creator page takes it beside source; sent
+    # only when set (the API document does not list it)
+    source_type: str | None = None
 
     def __post_init__(self) -> None:
         cleaned, errors = _validate(self)
@@ -82,6 +85,7 @@ class Customer:
             ("email", self.email),
             ("phone_number", self.phone_number),
             ("source", self.source),
+            ("source_type", self.source_type),
             ("country_code", self.country_code),
             ("external_customer_id", self.external_customer_id),
             ("query_params", json.dumps(dict(self.query_params)) if self.query_params else None),
@@ -118,6 +122,7 @@ def _validate(c: Customer) -> tuple[dict[str, Any], list[FieldError]]:
     if cleaned.get("external_customer_id") == "" and "source" in cleaned and "email" in cleaned:
         cleaned["external_customer_id"] = derived_external_id(cleaned["source"], cleaned["email"])
     check("query_params", _query_params, c.query_params)
+    check("source_type", _source_type, c.source_type, cleaned.get("source"))
     return cleaned, errors
 
 
@@ -168,6 +173,37 @@ def _source(value: Any) -> str:
     return str(url)
 
 
+SOURCE_TYPES = ("website", "google_map")
+
+
+def _source_type(value: Any, source: str | None) -> str | None:
+    if _blank(value):
+        return None
+    text = _require_text(value, "website or google_map").lower().replace("-", "_")
+    if text not in SOURCE_TYPES:
+        raise _Invalid(f"is not a source type; use one of {', '.join(SOURCE_TYPES)}, or leave "
+                       "it empty")
+    if text == "google_map" and source is not None and not _is_google_maps(source):
+        raise _Invalid("needs a Google Maps link as source (https://maps.google.com/...,"
+                       " https://www.google.com/maps/... or https://maps.app.goo.gl/...); "
+                       "give the place's link, or use source_type website")
+    return text
+
+
+def _is_google_maps(source: str) -> bool:
+    url = httpx.URL(source)
+    host, path = (url.host or "").lower().removeprefix("www."), url.path
+    labels = host.split(".")
+    if host == "maps.app.goo.gl" or (host == "goo.gl" and path.startswith("/maps")):
+        return True
+    if labels[:1] == ["maps"] and labels[1:2] == ["google"]:  # maps.google.<tld>
+        return True
+    # google.<tld> or google.co.<cc> with a /maps path
+    google = labels[:1] == ["google"] and (
+        len(labels) == 2 or (len(labels) == 3 and labels[1] in ("co", "com")))
+    return google and path.startswith("/maps")
+
+
 def _country(value: Any) -> str | None:
     if _blank(value):
         return None
@@ -211,10 +247,11 @@ def derived_external_id(source: str, email: str) -> str:
     """The ``external_customer_id`` of a customer given without one: who it is, hashed.
 
     ``nb-`` and the first 20 hex digits of SHA-256 over the normalised website (host in
-    lower case without ``www.``, port, path without its trailing ``/``; scheme, query and
-    fragment ignored) and the email in lower case. The same on every run and in every
-    process, so running a cell again finds the first run in the journal instead of
-    onboarding the customer twice.
+    lower case without ``www.``, port, path without its trailing ``/``, query as given;
+    scheme and fragment ignored) and the email in lower case. The same on every run and in
+    every process, so running a cell again finds the first run in the journal instead of
+    onboarding the customer twice. The query stays because it can name the business (a
+    Google Maps link's ``?cid=``): two businesses must never share an id.
 
     >>> derived_external_id("https://www.Example.com/", "Ana@Example.com")
     'nb-978275bdbda35e74d2fe'
@@ -222,7 +259,8 @@ def derived_external_id(source: str, email: str) -> str:
     url = httpx.URL(source if "://" in source else f"https://{source}")
     host = url.host.lower().removeprefix("www.")
     port = f":{url.port}" if url.port else ""
-    identity = "\n".join((_DERIVATION, f"{host}{port}{url.path.rstrip('/')}",
+    query = f"?{url.query.decode()}" if url.query else ""
+    identity = "\n".join((_DERIVATION, f"{host}{port}{url.path.rstrip('/')}{query}",
                           email.strip().lower()))
     return f"nb-{hashlib.sha256(identity.encode()).hexdigest()[:20]}"
 
