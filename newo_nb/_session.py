@@ -212,12 +212,23 @@ class OnboardingSession:
             journal.adopt(stored.run_id)
             self._chose("reused", f"journal run {stored.run_id} finished on this service; "
                         "nothing is sent (force=True onboards again)")
+            self._show(stored.result.log)
             self.result = stored.result
             return None
         interrupted = journal.interrupted_run(self.client.base_url, self.external_id)
         if interrupted is None:
             self._chose("sent", "the journal holds no run of it on this service")
         return interrupted
+
+    def _show(self, events: tuple[ServerEvent, ...]) -> None:
+        """Hand journalled events to ``on_event``, so observers see the whole run."""
+        if self.on_event is None:
+            return
+        for event in events:
+            try:
+                self.on_event(event)
+            except Exception:  # a user's callback must not end the session
+                log.exception("on_event callback failed for %s", event.command)
 
     def _chose(self, route: Route, why: str) -> None:
         self.route = route
@@ -229,7 +240,7 @@ class OnboardingSession:
     def _still_at_newo(self, what: str) -> str:
         """``what`` stopped this session: say whether the onboarding may go on at Newo."""
         if not self._sent:
-            return f"{what} before onboarding_started was sent: nothing runs at Newo for it"
+            return f"{what} before onboarding_started was sent from here"
         return (f"{what}. That stops following the onboarding, not the onboarding: it may "
                 "go on at Newo. Onboard this customer again (same external_customer_id) to "
                 "attach to it rather than start another (force=True starts another, should "
@@ -297,6 +308,7 @@ class OnboardingSession:
         if self.client.journal is not None:
             self.client.journal.run_resumed(self.external_id, run_id)
             self._journalled = True
+        self._show(interrupted.result.log)
         self._chose(route, f"journal run {run_id} ended {was} after "
                     f"{len(interrupted.result.step_events)} steps; {why}")
         if state.done and self._ended is not None and not self._ended.done():

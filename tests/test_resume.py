@@ -465,3 +465,23 @@ async def test_the_journal_folder_and_files_are_private(
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     finally:
         os.umask(old)
+
+
+async def test_the_onboarding_widget_shows_a_reused_run_whole_and_sends_nothing(
+    sim: Simulator, journal_path: Path
+) -> None:
+    from newo_nb import OnboardingWidget
+
+    customer = Customer.from_mapping(plain(sim.sample_customers()[4]))
+    async with sim.client(journal=journal_path) as client:
+        first = await client.onboard(customer)
+        w = OnboardingWidget(customer, client=client)
+        shown = await w.run()
+        await w.aclose()
+    assert sim.onboardings_started(customer.external_id) == 1
+    assert shown.status == "finished"
+    assert [s.external_event_id for s in shown.step_events] == [
+        s.external_event_id for s in first.step_events]
+    # the journalled events reached the widget: its table holds every step
+    assert w._state.steps_received == first.max_steps
+    assert all(f'data-step="{n}"' in w._table.value for n in range(1, first.max_steps + 1))
