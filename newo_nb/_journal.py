@@ -207,6 +207,7 @@ class Journal:
         self._lock = threading.Lock()  # widget callbacks may arrive on a subshell thread
         self._open_runs: dict[str, int] = {}  # external_id -> its latest run started here
         self._running: set[int] = set()  # runs started here whose end is not recorded yet
+        self._leases: set[str] = set()  # lease holders (sessions) of this journal object
         self._failures = 0
         self._pending: list[tuple[int, str, float, str]] = []  # events not yet committed
         self._flush_scheduled = False
@@ -418,6 +419,7 @@ class Journal:
                                (service, external_id, holder, os.getpid(), _HOST,
                                 time.time() + ttl))
                     db.execute("COMMIT")
+                    self._leases.add(holder)
                 except BaseException:
                     if db.in_transaction:
                         db.execute("ROLLBACK")
@@ -431,6 +433,7 @@ class Journal:
                     (time.time() + ttl, holder))
 
     def release_lease(self, holder: str) -> None:
+        self._leases.discard(holder)
         self._write("DELETE FROM leases WHERE holder = ?", (holder,))
 
     # -- reading ------------------------------------------------------------------------
@@ -517,13 +520,26 @@ class Journal:
                 "ORDER BY seq", (run_id,)):
             yield name, when, from_storable(json.loads(text))  # the framing as received
 
+    def _running_elsewhere(self, external_id: str) -> bool:
+        """Whether a live session not of this journal object holds ``external_id``'s lease."""
+        try:
+            leases = self._read("SELECT holder, pid, host, expires_at FROM leases "
+                                "WHERE external_id = ?", (external_id,))
+        except (sqlite3.Error, ConfigurationError):
+            return False
+        return any(_lease_alive(pid, host, expires) for holder, pid, host, expires in leases
+                   if holder not in self._leases)  # our own runs are in self._running
+
     def _rebuild(self, row: tuple[Any, ...]) -> StoredRun:
         run_id, external_id, customer, started, ended, status, reason = row
         events = [decode(payload, event_name=name, received_at=when)
                   for name, when, payload in self._events(run_id)]
         state = OnboardingState.replay(external_id, events)
         if status is None and run_id not in self._running:
-            status, reason = "cancelled", _UNENDED
+            if self._running_elsewhere(external_id):
+                status = "running"  # another process holds its lease and follows it now
+            else:
+                status, reason = "cancelled", _UNENDED
         result = state.result(started_at=dt.datetime.fromtimestamp(started, dt.timezone.utc),
                               ended_at=_utc(ended),
                               status=status, reason=reason or "")

@@ -10,6 +10,7 @@ events, each with a timeout; nothing sleeps.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 import math
@@ -265,8 +266,19 @@ async def test_a_lease_holds_while_its_process_lives_and_frees_when_it_is_killed
         assert holder.pid == proc.pid
         assert f"process {proc.pid} on " in str(holder)
         assert journal.acquire_lease("svc", "other customer", "ours") is None
+        # a run with no end yet reads as running while its holder lives, unended after
+        started = Journal(journal_path)
+        started.run_started(service="svc", started_at=dt.datetime.now(dt.timezone.utc),
+                            customer=Customer(name="C", email="c@example.com",
+                                              source="c.example.com", external_customer_id="cust"))
+        started.close()
+        [live] = journal.runs()
+        assert live.result.status == "running"
         proc.send_signal(signal.SIGKILL)
         await asyncio.wait_for(proc.wait(), LINE_TIMEOUT)
+        [dead] = journal.runs()
+        assert dead.result.status == "cancelled"
+        assert "the kernel stopped" in dead.result.error
         assert journal.acquire_lease("svc", "cust", "ours") is None  # its holder died
         # an expired lease is free even while its holder lives (a hung kernel)
         journal.release_lease("ours")
