@@ -11,8 +11,10 @@ import asyncio
 import json
 import logging
 import math
+import os
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -22,6 +24,7 @@ import httpx
 import socketio
 from aiohttp import web
 
+from .._cassette import Cassette
 from .._config import API_PREFIX
 from ._faults import Faults
 from ._runs import Actor, Broadcast, OnboardingRun, command_payload
@@ -55,7 +58,8 @@ class Simulator:
     ...         result = await client.onboard(sim.sample_customers()[0])
 
     ``speed`` divides the realistic pacing (1 = tens of seconds a run; ``math.inf`` or
-    ``"instant"`` = no pauses).
+    ``"instant"`` = no pauses). ``replay=PATH`` (or a :class:`~newo_nb.Cassette`) answers
+    every onboarding with the cassette's recorded events instead (see ``_replay.py``).
     """
 
     def __init__(
@@ -69,6 +73,7 @@ class Simulator:
         connector_idn: str = "newo_nb_simulator",
         origin: str = "http://localhost",
         event_name: str = "message",
+        replay: str | os.PathLike[str] | Cassette | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -79,6 +84,9 @@ class Simulator:
         self.connector_idn = connector_idn
         self.origin = origin
         self.event_name = event_name
+        # Loaded now, so a bad cassette fails here, naming its line, not at the first run.
+        self.replay = (replay if replay is None or isinstance(replay, Cassette)
+                       else Cassette.load(replay))
         self.actors: dict[str, Actor] = {}
         self.calls: list[Call] = []
         self._served: dict[str, int] = {}  # REST path -> calls seen, for http_errors faults
@@ -293,7 +301,8 @@ class Simulator:
         assert self._http is not None
         out = Broadcast(emit=self._emit, abort=self.drop_connections,
                         connector_idn=self.connector_idn)
-        run = OnboardingRun(actor, faults, out, self._http, self.speed)
+        run = (self._replay_run(actor, faults) if self.replay is not None
+               else OnboardingRun(actor, faults, out, self._http, self.speed))
         actor.task = asyncio.ensure_future(run())
         if status != 200:  # accepted, yet the caller is told it failed
             return web.json_response({"detail": f"simulated {status} after accepting"},
@@ -342,6 +351,17 @@ class Simulator:
 
     async def _emit(self, external_id: str, payload: Any) -> None:
         await self._sio.emit(self.event_name, payload, room=external_id)
+
+    def _replay_run(self, actor: Actor, faults: Faults) -> Callable[[], Awaitable[None]]:
+        from ._replay import ReplayRun
+
+        assert self.replay is not None
+        return ReplayRun(actor, faults, self.replay, emit=self._emit_named,
+                         abort=self.drop_connections, connector_idn=self.connector_idn,
+                         speed=self.speed)
+
+    async def _emit_named(self, external_id: str, event_name: str, payload: Any) -> None:
+        await self._sio.emit(event_name, payload, room=external_id)
 
     async def send_raw(self, external_id: str, payload: Any) -> None:
         """Emit any payload, well-formed or not, to ``external_id``'s sockets (for tests)."""

@@ -1,0 +1,302 @@
+"""Cassettes over real loopback sockets: run, record from the journal, replay, compare."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import math
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from newo_nb import (
+    Cassette,
+    CassetteError,
+    Customer,
+    NewoClient,
+    OnboardingResult,
+    ServerEvent,
+    record_cassette,
+)
+from newo_nb._wire_report import framing_of
+from newo_nb.simulator import Faults, Simulator
+
+from .conftest import FAST_RECONNECT
+
+SHIPPED = Path(__file__).resolve().parent.parent / "newo_nb" / "simulator" / "cassettes"
+
+
+@pytest.fixture
+def journal_path(tmp_path: Path) -> Path:
+    return tmp_path / "journal.sqlite3"
+
+
+@pytest.fixture
+async def jclient(sim: Simulator, journal_path: Path) -> AsyncIterator[NewoClient]:
+    async with sim.client(reconnect=FAST_RECONNECT, journal=journal_path) as newo:
+        yield newo
+
+
+async def _replayed(cassette: Cassette | Path, customer: Customer, tmp_path: Path,
+                    **settings: Any) -> tuple[Simulator, OnboardingResult]:
+    """Onboard ``customer`` on a simulator replaying ``cassette``."""
+    sim = Simulator(speed=settings.pop("speed", math.inf), replay=cassette, **settings)
+    async with sim, sim.client(reconnect=FAST_RECONNECT,
+                               journal=tmp_path / "replay.sqlite3") as client:
+        return sim, await client.onboard(customer, silence_timeout=5)
+
+
+def _fresh(customer: Customer) -> Customer:
+    return dataclasses.replace(customer, external_customer_id=f"{customer.external_id}-replay")
+
+
+def _steps(result: OnboardingResult) -> pd.DataFrame:
+    """The steps frame without what differs between runs by design: times and ids."""
+    return result.steps.drop(columns=["external_id", "received_at", "seconds"])
+
+
+def _events(result: OnboardingResult) -> list[tuple[str, str, dict[str, str]]]:
+    return [(e.command, e.event_name,
+             {k: v for k, v in e.arguments.items() if k != "user_actor_id"})
+            for e in result.log]
+
+
+def _outcome(result: OnboardingResult) -> dict[str, Any]:
+    keep = ("status", "business_name", "industry", "agent_name", "agent_title",
+            "agent_phone_number", "created_customer_idn", "email", "error", "max_steps",
+            "missing_steps", "duplicates")
+    return {name: getattr(result, name) for name in keep}
+
+
+async def test_run_record_replay_gives_equal_steps_answers_and_status(
+    sim: Simulator, jclient: NewoClient, customer: Customer, journal_path: Path, tmp_path: Path
+) -> None:
+    original = await jclient.onboard(customer)
+    assert original.ok
+    cassette = record_cassette(customer.external_id, journal=journal_path,
+                               out=tmp_path / "run.jsonl")
+    assert cassette.status == "finished"
+    assert len(cassette.events) == len(original.log)
+    loaded = Cassette.load(tmp_path / "run.jsonl")
+    assert loaded == cassette
+
+    replay_sim, replayed = await _replayed(tmp_path / "run.jsonl", _fresh(customer), tmp_path)
+
+    assert replay_sim.onboardings_started(_fresh(customer).external_id) == 1
+    assert _outcome(replayed) == _outcome(original)
+    pd.testing.assert_frame_equal(_steps(replayed), _steps(original))
+    assert _events(replayed) == _events(original)
+    actor = replay_sim.actors[_fresh(customer).external_id]
+    assert {e.arguments["user_actor_id"] for e in replayed.log} == {actor.actor_id}
+    assert not {e.external_event_id for e in replayed.log} & {
+        e.external_event_id for e in original.log}  # fresh ids, not the recorded ones
+
+
+async def test_replay_adapts_the_customer_fields_to_the_new_customer(
+    sim: Simulator, jclient: NewoClient, customer: Customer, journal_path: Path, tmp_path: Path
+) -> None:
+    await jclient.onboard(customer)
+    cassette = record_cassette(customer.external_id, journal=journal_path)
+    other = Customer(name="Jo Other", email="jo@other-business.org",
+                     source="https://other-business.org", phone_number="+44 20 7946 0958",
+                     country_code="GB")
+    _, replayed = await _replayed(cassette, other, tmp_path)
+    assert replayed.ok
+    assert replayed.email == "jo@other-business.org"
+    recorded = json.dumps([e.payload for e in cassette.events])
+    replayed_text = json.dumps([dict(e.arguments) for e in replayed.log])
+    assert customer.email in recorded
+    assert customer.email not in replayed_text
+
+
+@pytest.mark.parametrize("framing", ["text", "bytes"])
+async def test_framing_and_event_names_are_replayed_as_recorded(
+    framing: str, customer: Customer, tmp_path: Path
+) -> None:
+    """A cassette in JSON-text or bytes framing on its own event name comes back the same."""
+    async with Simulator(speed=math.inf, event_name="onboarding") as sim, sim.client(
+            reconnect=FAST_RECONNECT, journal=tmp_path / "j.sqlite3") as client:
+        await client.onboard(customer)
+    recorded = record_cassette(customer.external_id, journal=tmp_path / "j.sqlite3")
+    reframe = {"text": json.dumps, "bytes": lambda p: json.dumps(p).encode()}[framing]
+    cassette = dataclasses.replace(recorded, events=tuple(
+        dataclasses.replace(e, payload=reframe(e.payload)) for e in recorded.events))
+    cassette.save(tmp_path / "framed.jsonl")
+    assert Cassette.load(tmp_path / "framed.jsonl") == cassette
+
+    seen: list[tuple[str, str]] = []
+    everything = asyncio.Event()
+
+    def collect(event: ServerEvent) -> None:
+        seen.append((event.event_name, framing_of(event)))
+        if len(seen) == len(cassette.events):
+            everything.set()
+
+    replay = Simulator(speed=math.inf, replay=tmp_path / "framed.jsonl")
+    async with replay, replay.client(reconnect=FAST_RECONNECT, journal=False) as client:
+        run = asyncio.ensure_future(client.onboard(_fresh(customer), on_event=collect))
+        await asyncio.wait_for(everything.wait(), timeout=10)
+        run.cancel()
+        await asyncio.gather(run, return_exceptions=True)
+    assert seen == [("onboarding", framing)] * len(cassette.events)
+
+
+async def test_faults_apply_on_top_of_a_replay(
+    sim: Simulator, jclient: NewoClient, customer: Customer, journal_path: Path, tmp_path: Path
+) -> None:
+    original = await jclient.onboard(customer)
+    cassette = record_cassette(customer.external_id, journal=journal_path)
+    _, dropped = await _replayed(cassette, _fresh(customer), tmp_path,
+                                 faults=Faults(drop_after_step=3))
+    assert dropped.ok  # reconnected, resynced with agent_info
+    assert dropped.created_customer_idn == original.created_customer_idn
+    assert len(dropped.step_events) + len(dropped.missing_steps) == len(original.step_events)
+
+    errored = dataclasses.replace(_fresh(customer), external_customer_id="nb-replay-error")
+    _, failed = await _replayed(cassette, errored, tmp_path, faults=Faults(error_after_step=2))
+    assert failed.status == "error"
+    assert len(failed.step_events) == 2
+
+    twice = dataclasses.replace(_fresh(customer), external_customer_id="nb-replay-twice")
+    _, doubled = await _replayed(cassette, twice, tmp_path, faults=Faults(duplicate=True))
+    assert doubled.ok
+    # every event twice; the last copy of onboarding_finished may land after the run ended
+    assert doubled.duplicates >= len(original.log) - 1
+
+
+async def test_replay_paces_by_the_recorded_offsets_divided_by_speed(
+    customer: Customer, tmp_path: Path
+) -> None:
+    header = {"format": "newo-nb-cassette", "version": 1, "service": "test", "events": 3,
+              "external_id": "x", "customer": {}}
+    step = {"command_idn": "notify_scraping_step", "external_event_id": "e{}",
+            "arguments": [{"name": "step_number", "value": "{}"}]}
+    lines = [json.dumps(header)]
+    for n, offset in ((1, 0.0), (2, 0.4), (3, 0.8)):
+        payload = json.loads(json.dumps(step).replace("{}", str(n)))
+        lines.append(json.dumps({"offset": offset, "event": "message", "framing": "object",
+                                 "payload": payload}))
+    path = tmp_path / "paced.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    sim = Simulator(speed=2, replay=path)
+    async with sim, sim.client(reconnect=FAST_RECONNECT, journal=False) as client:
+        three = asyncio.Event()
+        session = client.session(customer, silence_timeout=5, on_event=lambda _: (
+            three.set() if session.state.steps_received == 3 else None))
+        task = asyncio.ensure_future(session.run())
+        await asyncio.wait_for(three.wait(), timeout=10)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    times = [session.state.steps[n].received_at for n in (1, 2, 3)]
+    # 0.4 s apart recorded, at speed 2: 0.2 s apart (loose bounds: a shared CI machine)
+    assert 0.15 <= times[1] - times[0] <= 0.6
+    assert 0.3 <= times[2] - times[0] <= 1.0
+
+
+# -- the file: secret, redaction, errors --------------------------------------------------------
+
+
+async def test_the_secret_is_in_no_cassette_and_redact_removes_email_and_phone(
+    sim: Simulator, jclient: NewoClient, journal_path: Path, tmp_path: Path
+) -> None:
+    customer = Customer(name="Maria Rossi", email="Maria.Rossi@bellanotte.com",
+                        source=sim.site_url("bella-notte-trattoria"),
+                        phone_number="+1 512 555 0198", country_code="US",
+                        referral="partner@agency.example.org")
+    await jclient.onboard(customer)
+    plain = tmp_path / "plain.jsonl"
+    shared = tmp_path / "shared.jsonl"
+    record_cassette(customer.external_id, journal=journal_path, out=plain)
+    cassette = record_cassette(customer.external_id, journal=journal_path, out=shared,
+                               redact=True)
+    for path in (plain, shared):
+        assert sim.client_secret not in path.read_text()
+    text = shared.read_text()
+    assert "maria.rossi@bellanotte.com" in plain.read_text().lower()
+    for gone in ("maria.rossi@bellanotte.com", "partner@agency.example.org"):
+        assert gone not in text.lower()
+    assert not re.search(r"512\D{0,3}555\D{0,3}0198", text)
+    assert "customer@example.com" in text
+    assert "referral@example.com" in text
+    assert cassette.redacted
+    assert json.loads(text.splitlines()[0])["redacted"] is True
+    # placeholders are stable, and still valid input: a redacted cassette replays
+    assert record_cassette(customer.external_id, journal=journal_path,
+                           redact=True).events == cassette.events
+    _, replayed = await _replayed(shared, cassette.as_customer(), tmp_path)
+    assert replayed.ok
+
+
+def test_phone_numbers_are_redacted_in_every_format() -> None:
+    from newo_nb._cassette import _scrubber
+
+    scrub = _scrubber({"phone_number": "+15125550198", "country_code": "US"})
+    for written in ("+15125550198", "+1 512-555-0198", "(512) 555 0198", "512.555.0198",
+                    "call 5125550198 now", "001 512 555 0198"):
+        assert not re.search(r"512\D*555\D*0198", scrub(written)), written
+    assert scrub("order 95125550198") == "order 95125550198"  # a longer number is not it
+    uk = _scrubber({"phone_number": "+442079460958", "country_code": "GB"})
+    assert "7946" not in uk("ring 020 7946 0958 or +44 (0)20 7946 0958")
+
+
+def _cassette_lines(tmp_path: Path) -> list[str]:
+    header = {"format": "newo-nb-cassette", "version": 1, "service": "s", "events": 2,
+              "external_id": "x"}
+    event = {"offset": 0.5, "event": "message", "framing": "object",
+             "payload": {"command_idn": "agent_info", "external_event_id": "e1"}}
+    return [json.dumps(header), json.dumps(event), json.dumps({**event, "offset": 0.7})]
+
+
+@pytest.mark.parametrize(("change", "line", "problem"), [
+    (lambda ls: ls[:2], 2, "announces 2 events but the file holds 1: the cassette was cut off"),
+    (lambda ls: [*ls[:2], ls[2][:30]], 3, "ends mid-event: the cassette was cut off"),
+    (lambda ls: [ls[0], "{not json", ls[2]], 2, "is not JSON"),
+    (lambda ls: [ls[0].replace('"version": 1', '"version": 7'), *ls[1:]], 1,
+     "format version 7 is not one this newo-nb reads"),
+    (lambda ls: ['{"hello": 1}', *ls[1:]], 1, "is not a newo-nb cassette header"),
+    (lambda ls: [ls[0], ls[1].replace('"object"', '"xml"'), ls[2]], 2,
+     "framing 'xml' is not one of object, text, bytes"),
+    (lambda ls: [ls[0], ls[1].replace("0.5", "-1"), ls[2]], 2, "offset -1 is not a number"),
+    (lambda ls: [ls[0], "[1, 2]", ls[2]], 2, "is a JSON list, not an event"),
+])
+def test_a_bad_cassette_names_the_line_and_the_problem(
+    tmp_path: Path, change: Any, line: int, problem: str
+) -> None:
+    lines = change(_cassette_lines(tmp_path))
+    path = tmp_path / "bad.jsonl"
+    cut = not lines[-1].endswith("}")
+    path.write_text("\n".join(lines) + ("" if cut else "\n"))
+    with pytest.raises(CassetteError) as caught:
+        Cassette.load(path)
+    assert caught.value.line == line
+    assert problem in str(caught.value)
+    assert f"{path}, line {line}:" in str(caught.value)
+    with pytest.raises(CassetteError):
+        Simulator(replay=path)  # the simulator refuses it at once, not at the first run
+
+
+def test_an_empty_file_and_a_good_one(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    with pytest.raises(CassetteError, match="line 1: the file is empty"):
+        Cassette.load(empty)
+    good = tmp_path / "good.jsonl"
+    good.write_text("\n".join(_cassette_lines(tmp_path)) + "\n")
+    assert len(Cassette.load(good).events) == 2
+
+
+def test_bytes_that_are_not_utf8_round_trip_as_base64(tmp_path: Path) -> None:
+    from newo_nb._cassette import RawEvent
+
+    cassette = Cassette(external_id="x", service="s",
+                        events=(RawEvent("message", b"\xff\xfe{}", 0.1),
+                                RawEvent("message", "{\"a\": 1}", 0.2),
+                                RawEvent("message", b'{"a": 1}', 0.3)))
+    cassette.save(tmp_path / "b.jsonl")
+    assert Cassette.load(tmp_path / "b.jsonl") == cassette
+    assert [e.framing for e in cassette.events] == ["bytes", "text", "bytes"]
