@@ -21,6 +21,7 @@ from newo_nb import (
     NewoClient,
     OnboardingResult,
     ServerEvent,
+    StepEvent,
     record_cassette,
 )
 from newo_nb._wire_report import framing_of
@@ -300,3 +301,37 @@ def test_bytes_that_are_not_utf8_round_trip_as_base64(tmp_path: Path) -> None:
     cassette.save(tmp_path / "b.jsonl")
     assert Cassette.load(tmp_path / "b.jsonl") == cassette
     assert [e.framing for e in cassette.events] == ["bytes", "text", "bytes"]
+
+
+async def test_the_shipped_cassette_replays_to_a_finished_run(tmp_path: Path) -> None:
+    from newo_nb.simulator import sample_cassette
+
+    cassette = Cassette.load(sample_cassette())
+    assert cassette.redacted
+    assert cassette.status == "finished"
+    report = cassette.wire_report()
+    assert report.steps == len([e for e in cassette.decoded() if isinstance(e, StepEvent)])
+    _, replayed = await _replayed(sample_cassette(), cassette.as_customer(), tmp_path)
+    assert replayed.ok
+    assert replayed.business_name == "Bella Notte Trattoria"
+    assert len(replayed.step_events) == report.steps
+
+
+async def test_the_widget_replays_a_cassette(tmp_path: Path) -> None:
+    from newo_nb import OnboardingWidget
+    from newo_nb.simulator import sample_cassette
+
+    cassette = Cassette.load(sample_cassette())
+    w = OnboardingWidget(replay=sample_cassette(), speed="instant")
+    try:
+        assert w._inputs["name"].value == cassette.customer["name"]
+        assert w._inputs["email"].value == "customer@example.com"
+        assert w._inputs["external_customer_id"].value != cassette.external_id
+        result = await w.run()
+        assert result.status == "finished", result.error
+        assert len(w.steps) == cassette.wire_report().steps
+        assert "Bella Notte Trattoria" in w._card.value
+    finally:
+        await w.aclose()
+    with pytest.raises(ValueError, match="replay=... runs the embedded simulator"):
+        OnboardingWidget(replay=sample_cassette(), simulator=False)

@@ -3,11 +3,12 @@
 ``Simulator(replay=PATH)`` answers every ``onboarding_started`` by sending the cassette's
 events again, on the same socket.io event names and in the same framing (object, JSON text,
 bytes), at the recorded offsets divided by ``speed``. What identifies the recorded customer
-is adapted to the new one: the ``user_actor_id`` becomes the new actor's, the recorded email,
-referral, phone number and ``external_customer_id`` become the new customer's (or the
-redaction placeholders do), and every ``external_event_id`` is fresh (an id recorded twice,
-a duplicate, stays one id twice). The adaptation replaces text inside the payload whatever
-its framing, so a JSON text or bytes payload is sent as recorded, apart from those values.
+is adapted to the new one: the ``user_actor_id`` becomes the new actor's; the recorded
+email, referral, phone number, website (``source``) and ``external_customer_id`` (or the
+redaction placeholders) become the new customer's; and every ``external_event_id`` is fresh
+(an id recorded twice, a duplicate, stays one id twice). The adaptation replaces text inside
+the payload whatever its framing, so a JSON text or bytes payload is sent as recorded, apart
+from those values.
 
 Faults apply on top, counted in the cassette's step events: ``drop_after_step=3`` aborts the
 transport after the third step replayed, ``stall_after_step`` goes silent,
@@ -41,7 +42,7 @@ __all__ = ["ReplayRun"]
 
 EmitNamed = Callable[[str, str, Any], Awaitable[None]]  # (external_id, event name, payload)
 _FINISHING = (ScrapingFinished, OnboardingFinished)
-_ADAPTED_ARGUMENTS = ("email", "referral", "phone_number", "external_customer_id")
+_ADAPTED_ARGUMENTS = ("email", "referral", "phone_number", "source", "external_customer_id")
 
 
 class ReplayRun:
