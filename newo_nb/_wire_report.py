@@ -120,8 +120,8 @@ class WireReport:
         return f"{first}; between steps {low:.2f} / {median:.2f} / {high:.2f} s (min/median/max)"
 
     def _title(self) -> str:
-        return (f"Wire report: {self.external_id} on {self.service or 'an unknown service'} "
-                f"({self.status}, {self.events} events)")
+        where = f" on {self.service}" if self.service else ""  # a live result does not say
+        return f"Wire report: {self.external_id}{where} ({self.status}, {self.events} events)"
 
     def __str__(self) -> str:
         width = max(len(what) for what, _ in self.rows())
