@@ -328,6 +328,7 @@ async def test_the_widget_replays_a_cassette(tmp_path: Path) -> None:
     cassette = Cassette.load(sample_cassette())
     w = OnboardingWidget(replay=sample_cassette(), speed="instant")
     try:
+        assert "Replaying a recorded run (sample-bella-notte-trattoria" in w._source.value
         assert w._inputs["name"].value == cassette.customer["name"]
         assert w._inputs["email"].value == "customer@example.com"
         assert w._inputs["external_customer_id"].value != cassette.external_id
@@ -339,3 +340,17 @@ async def test_the_widget_replays_a_cassette(tmp_path: Path) -> None:
         await w.aclose()
     with pytest.raises(ValueError, match=r"replay=\.\.\. runs the embedded simulator"):
         OnboardingWidget(replay=sample_cassette(), simulator=False)
+
+
+async def test_the_widget_escapes_what_a_cassette_says() -> None:
+    from newo_nb import OnboardingWidget
+
+    hostile = Cassette(external_id="<img src=x onerror=alert(1)>", service="s",
+                       customer={"name": "<b>Ana</b>", "email": "ana@example.com",
+                                 "source": "https://example.com"})
+    w = OnboardingWidget(replay=hostile)
+    try:
+        assert "<img" not in w._source.value
+        assert "&lt;img src=x onerror=alert(1)&gt;" in w._source.value
+    finally:
+        await w.aclose()

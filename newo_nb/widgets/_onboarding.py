@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import html
 import json
 import logging
 import os
@@ -38,6 +39,7 @@ from ._throttle import RedrawThrottle
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .._cassette import Cassette
     from .._session import OnboardingSession
     from ..simulator import Simulator
 
@@ -90,7 +92,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         silence_timeout: float = 45.0,
         speed: float | str = 1.0,
         simulator: bool | None = None,
-        replay: str | os.PathLike[str] | None = None,
+        replay: str | os.PathLike[str] | Cassette | None = None,
     ) -> None:
         super().__init__()
         self.timeout = timeout
@@ -125,6 +127,8 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
             self._samples = self._simulator.sample_customers()
             customer = self._samples[0]
         self._build(customer, keep_id=not sample)
+        if self._simulator is not None and self._simulator.replay is not None:
+            self._source.value += _replay_note(self._simulator.replay)
         self._throttle = RedrawThrottle(self._redraw,
                                         widgets=(self._progress, self._status, self._table))
         self._throttle.request()
@@ -402,7 +406,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
 
 def _choose_target(
     client: NewoClient | None, speed: float | str, simulator: bool | None = None,
-    replay: str | os.PathLike[str] | None = None,
+    replay: str | os.PathLike[str] | Cassette | None = None,
 ) -> tuple[NewoClient | None, Simulator | None, str]:
     """The given client; else what ``simulator`` says; else the real service when a secret
     is set, and the embedded simulator when none is. A cassette to replay means the
@@ -426,6 +430,13 @@ def _choose_target(
     # A port chosen now lets the sample's website URL be filled in before the simulator
     # starts (lazily, on the running loop, at the first run).
     return None, Simulator(port=_free_port(), speed=speed, replay=replay), "simulator"
+
+
+def _replay_note(cassette: Cassette) -> str:
+    """Says plainly that what the widget shows is a recorded run played back."""
+    return (f'<br><span class="newo-replay">Replaying a recorded run '
+            f"({html.escape(cassette.external_id)}, {len(cassette.events)} events, "
+            f"{html.escape(cassette.status)}): not a live scrape</span>")
 
 
 def _free_port() -> int:
