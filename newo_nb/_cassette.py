@@ -201,7 +201,8 @@ class Cassette:
         events = tuple(dataclasses.replace(e, payload=_map_text(e.payload, scrub))
                        for e in self.events)
         return dataclasses.replace(self, customer=customer, events=events, redacted=True,
-                                   reason=scrub(self.reason))
+                                   reason=scrub(self.reason),
+                                   external_id=scrub(self.external_id))  # an email as id
 
 
 # -- recording from the journal ---------------------------------------------------------------

@@ -354,3 +354,15 @@ async def test_the_widget_escapes_what_a_cassette_says() -> None:
         assert "&lt;img src=x onerror=alert(1)&gt;" in w._source.value
     finally:
         await w.aclose()
+
+
+def test_redact_reaches_an_email_used_as_the_customer_id() -> None:
+    from newo_nb._cassette import RawEvent
+
+    cassette = Cassette(external_id="Maria@Example.org", service="s",
+                        customer={"email": "maria@example.org",
+                                  "external_customer_id": "Maria@Example.org"},
+                        events=(RawEvent("message", '{"email": "maria@example.org"}', 0.1),))
+    shared = "\n".join(cassette.redact().lines()).lower()
+    assert "maria@example.org" not in shared
+    assert shared.count("customer@example.com") == 4
