@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import math
 import os
+import re
 import sys
 from typing import Any
 
@@ -106,7 +107,8 @@ def _wire_command(args: argparse.Namespace) -> int:
         if args.command == "report":
             print(wire_report(args.external_id, journal=args.journal))
             return 0
-        out = args.out or f"{args.external_id}.cassette.jsonl"
+        # an id is any text (an email, a path-like "a/b"): the default name keeps it tame
+        out = args.out or re.sub(r"[^\w.@-]", "_", args.external_id) + ".cassette.jsonl"
         cassette = record_cassette(args.external_id, journal=args.journal, out=out,
                                    redact=args.redact)
     except (FileNotFoundError, LookupError) as missing:

@@ -17,7 +17,7 @@ from newo_nb import Cassette, Customer, NewoClient
 from newo_nb.cli import main
 from newo_nb.simulator import Simulator
 
-from .conftest import FAST_RECONNECT
+from .conftest import FAST_RECONNECT, _fields
 
 
 @pytest.fixture
@@ -59,6 +59,20 @@ async def test_record_writes_a_cassette_and_redacts_on_request(
     cassette = Cassette.load(out)
     assert cassette.redacted
     assert cassette.customer["email"] == "customer@example.com"
+
+
+async def test_record_names_the_file_after_the_customer_by_default(
+    sim: Simulator, journal_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    customer = Customer.from_mapping({**_fields(sim.sample_customers()[0]),
+                                      "external_customer_id": "crm/42 maria"})
+    async with sim.client(reconnect=FAST_RECONNECT, journal=journal_path) as client:
+        await client.onboard(customer)
+    monkeypatch.chdir(tmp_path)
+    assert main(["record", "crm/42 maria", "--journal", str(journal_path)]) == 0
+    assert (tmp_path / "crm_42_maria.cassette.jsonl").exists()
+    assert "wrote crm_42_maria.cassette.jsonl" in capsys.readouterr().out
 
 
 async def test_record_and_report_name_a_missing_run(
