@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import os
 import secrets
 import time
@@ -28,6 +27,7 @@ from .._cassette import Cassette
 from .._config import API_PREFIX
 from ._faults import Faults
 from ._runs import Actor, Broadcast, OnboardingRun, command_payload
+from ._speed import checked_speed
 
 if TYPE_CHECKING:
     from .._client import NewoClient
@@ -58,8 +58,10 @@ class Simulator:
     ...         result = await client.onboard(sim.sample_customers()[0])
 
     ``speed`` divides the realistic pacing (1 = tens of seconds a run; ``math.inf`` or
-    ``"instant"`` = no pauses). ``replay=PATH`` (or a :class:`~newo_nb.Cassette`) answers
-    every onboarding with the cassette's recorded events instead (see ``_replay.py``).
+    ``"instant"`` = no pauses); anything else (0, a negative, NaN, another word) raises
+    ``ValueError`` here rather than failing every run later. ``replay=PATH`` (or a
+    :class:`~newo_nb.Cassette`) answers every onboarding with the cassette's recorded events
+    instead (see ``_replay.py``).
     """
 
     def __init__(
@@ -77,7 +79,7 @@ class Simulator:
     ) -> None:
         self.host = host
         self.port = port
-        self.speed = math.inf if speed == "instant" else float(speed)
+        self.speed = checked_speed(speed)  # refuses 0, negatives, NaN and stray words
         self.faults = faults or Faults()
         self.faults_for: dict[str, Faults] = {}
         self.client_secret = client_secret or f"sim_{secrets.token_urlsafe(16)}"
