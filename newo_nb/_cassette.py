@@ -59,7 +59,7 @@ import phonenumbers
 from ._customer import Customer
 from ._exceptions import CassetteError
 from ._journal import Journal, _configured_path, _customer_from_json
-from ._protocol import ServerEvent, decode
+from ._protocol import FRAMINGS, ServerEvent, decode, from_storable
 from ._secrets import redact as redact_secrets
 from ._wire_report import WireReport, build_report, payload_framing
 
@@ -67,7 +67,6 @@ __all__ = ["FORMAT", "VERSION", "Cassette", "RawEvent", "record_cassette", "wire
 
 FORMAT = "newo-nb-cassette"
 VERSION = 1
-FRAMINGS = ("object", "text", "bytes")
 # Placeholders --redact writes: stable (the same in every cassette) and still valid input.
 EMAIL_PLACEHOLDER = "customer@example.com"
 REFERRAL_PLACEHOLDER = "referral@example.com"
@@ -312,8 +311,9 @@ _BYTES_REPR = re.compile(r"^b(['\"]).*\1$", re.DOTALL)
 
 
 def _journalled_payload(text: str) -> Any:
-    """A payload as the journal stored it: JSON; bytes were kept as their repr."""
-    payload = json.loads(text)
+    """A payload as the journal stored it, its framing kept (``from_storable``); journals
+    written before framing was kept stored bytes as their repr."""
+    payload = from_storable(json.loads(text))
     if isinstance(payload, str) and _BYTES_REPR.match(payload):
         try:
             value = ast.literal_eval(payload)

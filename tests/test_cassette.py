@@ -25,7 +25,7 @@ from newo_nb import (
     record_cassette,
 )
 from newo_nb._wire_report import framing_of
-from newo_nb.simulator import Faults, Simulator
+from newo_nb.simulator import DIALECTS, Faults, Simulator
 
 from .conftest import FAST_RECONNECT
 
@@ -61,8 +61,8 @@ def _steps(result: OnboardingResult) -> pd.DataFrame:
     return result.steps.drop(columns=["external_id", "received_at", "seconds"])
 
 
-def _events(result: OnboardingResult) -> list[tuple[str, str, dict[str, str]]]:
-    return [(e.command, e.event_name,
+def _events(result: OnboardingResult) -> list[tuple[str, str, str, dict[str, str]]]:
+    return [(e.command, e.event_name, e.framing,
              {k: v for k, v in e.arguments.items() if k != "user_actor_id"})
             for e in result.log]
 
@@ -96,6 +96,34 @@ async def test_run_record_replay_gives_equal_steps_answers_and_status(
     assert {e.arguments["user_actor_id"] for e in replayed.log} == {actor.actor_id}
     assert not {e.external_event_id for e in replayed.log} & {
         e.external_event_id for e in original.log}  # fresh ids, not the recorded ones
+
+
+@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+async def test_every_dialect_round_trips(
+    dialect: str, customer: Customer, tmp_path: Path
+) -> None:
+    """Run in a dialect, record, replay: equal steps, answers, statuses and frames."""
+    journal = tmp_path / "journal.sqlite3"
+    async with Simulator(speed=math.inf, dialect=dialect) as sim, sim.client(
+            reconnect=FAST_RECONNECT, journal=journal) as client:
+        original = await client.onboard(customer)
+    assert original.ok, original.error
+    path = tmp_path / f"{dialect}.jsonl"
+    cassette = record_cassette(customer.external_id, journal=journal, out=path)
+    assert sim.client_secret not in path.read_text()
+    spoken = DIALECTS[dialect]
+    assert cassette.dialect["framing"] == [spoken.framing]
+    assert cassette.dialect["event_names"] == [spoken.event_name or "message"]
+
+    _, replayed = await _replayed(path, _fresh(customer), tmp_path)
+
+    assert _outcome(replayed) == _outcome(original)
+    pd.testing.assert_frame_equal(_steps(replayed), _steps(original))
+    volatile = ["external_id", "started_at", "ended_at", "duration_s"]
+    pd.testing.assert_frame_equal(replayed.summary().drop(columns=volatile),
+                                  original.summary().drop(columns=volatile))
+    assert _events(replayed) == _events(original)
+    assert replayed.wire_report().dialect() == original.wire_report().dialect()
 
 
 async def test_replay_adapts_the_customer_fields_to_the_new_customer(

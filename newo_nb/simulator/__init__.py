@@ -6,8 +6,9 @@ loop and never blocks), from a terminal with ``newo-nb simulator`` or
 recorded run instead of scraping (see ``_replay.py``).
 """
 
+from ._dialects import DIALECTS, Dialect
 from ._faults import Faults
 from ._server import Call, Simulator
 from .cassettes import sample_cassette
 
-__all__ = ["Call", "Faults", "Simulator", "sample_cassette"]
+__all__ = ["DIALECTS", "Call", "Dialect", "Faults", "Simulator", "sample_cassette"]
