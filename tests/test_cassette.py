@@ -24,7 +24,6 @@ from newo_nb import (
     StepEvent,
     record_cassette,
 )
-from newo_nb._wire_report import framing_of
 from newo_nb.simulator import DIALECTS, Faults, Simulator
 
 from .conftest import FAST_RECONNECT
@@ -143,38 +142,6 @@ async def test_replay_adapts_the_customer_fields_to_the_new_customer(
     assert customer.email not in replayed_text
 
 
-@pytest.mark.parametrize("framing", ["text", "bytes"])
-async def test_framing_and_event_names_are_replayed_as_recorded(
-    framing: str, customer: Customer, tmp_path: Path
-) -> None:
-    """A cassette in JSON-text or bytes framing on its own event name comes back the same."""
-    async with Simulator(speed=math.inf, event_name="onboarding") as sim, sim.client(
-            reconnect=FAST_RECONNECT, journal=tmp_path / "j.sqlite3") as client:
-        await client.onboard(customer)
-    recorded = record_cassette(customer.external_id, journal=tmp_path / "j.sqlite3")
-    reframe = {"text": json.dumps, "bytes": lambda p: json.dumps(p).encode()}[framing]
-    cassette = dataclasses.replace(recorded, events=tuple(
-        dataclasses.replace(e, payload=reframe(e.payload)) for e in recorded.events))
-    cassette.save(tmp_path / "framed.jsonl")
-    assert Cassette.load(tmp_path / "framed.jsonl") == cassette
-
-    seen: list[tuple[str, str]] = []
-    everything = asyncio.Event()
-
-    def collect(event: ServerEvent) -> None:
-        seen.append((event.event_name, framing_of(event)))
-        if len(seen) == len(cassette.events):
-            everything.set()
-
-    replay = Simulator(speed=math.inf, replay=tmp_path / "framed.jsonl")
-    async with replay, replay.client(reconnect=FAST_RECONNECT, journal=False) as client:
-        run = asyncio.ensure_future(client.onboard(_fresh(customer), on_event=collect))
-        await asyncio.wait_for(everything.wait(), timeout=10)
-        run.cancel()
-        await asyncio.gather(run, return_exceptions=True)
-    assert seen == [("onboarding", framing)] * len(cassette.events)
-
-
 async def test_faults_apply_on_top_of_a_replay(
     sim: Simulator, jclient: NewoClient, customer: Customer, journal_path: Path, tmp_path: Path
 ) -> None:
@@ -196,6 +163,27 @@ async def test_faults_apply_on_top_of_a_replay(
     assert doubled.ok
     # every event twice; the last copy of onboarding_finished may land after the run ended
     assert doubled.duplicates >= len(original.log) - 1
+
+
+async def test_a_newo_dialect_run_replays_with_a_drop_after_step_3(
+    customer: Customer, tmp_path: Path
+) -> None:
+    """Text framing, five stages numbered per stage, hidden steps, retries: then a drop."""
+    journal = tmp_path / "journal.sqlite3"
+    async with Simulator(speed=math.inf, dialect="newo") as sim, sim.client(
+            reconnect=FAST_RECONNECT, journal=journal) as client:
+        original = await client.onboard(customer)
+    cassette = record_cassette(customer.external_id, journal=journal)
+    assert cassette.dialect["framing"] == ["text"]
+    _, dropped = await _replayed(cassette, _fresh(customer), tmp_path,
+                                 faults=Faults(drop_after_step=3))
+    assert dropped.ok, dropped.error
+    assert dropped.created_customer_idn == original.created_customer_idn
+    shown = {s.key for s in dropped.step_events}
+    assert shown <= {s.key for s in original.step_events}  # nothing invented
+    # at instant speed the rest is sent while the client reconnects: lost, not invented,
+    # and agent_info completes the run
+    assert len(shown) < len({s.key for s in original.step_events})
 
 
 async def test_replay_paces_by_the_recorded_offsets_divided_by_speed(
