@@ -330,6 +330,8 @@ async def test_the_shipped_cassette_replays_to_a_finished_run(tmp_path: Path) ->
     assert cassette.redacted
     assert cassette.status == "finished"
     report = cassette.wire_report()
+    assert report.stages == ("stage_0", "stage_1", "stage_2", "stage_3", "stage_4")
+    assert report.numbering == "restarts in each stage (5 stages)"
     assert report.steps == len([e for e in cassette.decoded() if isinstance(e, StepEvent)])
     _, replayed = await _replayed(sample_cassette(), cassette.as_customer(), tmp_path)
     assert replayed.ok

@@ -1,7 +1,9 @@
 """Record the shipped cassette again: ``python -m newo_nb.simulator.cassettes``.
 
 Onboards the sample restaurant on the embedded simulator at realistic pacing (about 20 s),
-with a throwaway journal, and records that run with ``redact=True`` over the shipped file.
+in its five-stage, per-stage-numbered dialect (``stage_0`` .. ``stage_4``, numbers restarting
+in each stage, as Newo's internal flows are described), with a throwaway journal, and records
+that run with ``redact=True`` over the shipped file.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from pathlib import Path
 
 from ..._cassette import record_cassette
 from .._server import Simulator
-from . import SAMPLE, sample_cassette
+from . import DIALECT, SAMPLE, sample_cassette
 
 
 async def _record(out: Path) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         journal = Path(scratch) / "journal.sqlite3"
-        async with Simulator(speed=1.0) as sim, sim.client(journal=journal) as client:
+        simulator = Simulator(speed=1.0, dialect=DIALECT)
+        async with simulator as sim, sim.client(journal=journal) as client:
             customer = next(c for c in sim.sample_customers()
                             if c.external_id == f"sample-{SAMPLE}")
             result = await client.onboard(customer, force=True)
