@@ -205,21 +205,26 @@ def report_of_result(result: OnboardingResult, *, service: str = "") -> WireRepo
 
 
 def numbering_style(steps: Sequence[StepEvent]) -> str:
-    """How the steps are numbered: one counter for the run, or one per stage."""
+    """How the steps are numbered: one counter for the run, or one per stage (the counter
+    goes back at each new stage); numbers never sent are counted as skipped."""
     if not steps:
         return "no steps"
     by_stage: dict[str, set[int]] = {}
-    for step in steps:
+    for step in steps:  # a retried step adds no number
         by_stage.setdefault(step.stage, set()).add(step.step_number)
     numbers = [n for stage_numbers in by_stage.values() for n in stage_numbers]
     if len(numbers) == len(set(numbers)):
-        highest = max(numbers)
-        gaps = highest - len(numbers)
-        shape = f"one counter for the run (1..{highest}"
-        return f"{shape}, {gaps} numbers skipped)" if gaps else f"{shape})"
-    if len(by_stage) > 1 and all(min(ns) <= 1 for ns in by_stage.values()):
-        return f"restarts in each stage ({len(by_stage)} stages)"
+        return _skipped(f"one counter for the run (1..{max(numbers)}",
+                        max(numbers) - len(numbers))
+    ranges = list(by_stage.values())
+    if all(min(later) <= max(earlier) for earlier, later in itertools.pairwise(ranges)):
+        skipped = sum(max(ns) - len(ns) for ns in ranges)
+        return _skipped(f"restarts in each stage ({len(ranges)} stages", skipped)
     return "irregular: step numbers repeat across stages without restarting"
+
+
+def _skipped(shape: str, skipped: int) -> str:
+    return f"{shape}, {skipped} numbers skipped)" if skipped else f"{shape})"
 
 
 def _command(event: ServerEvent) -> str:

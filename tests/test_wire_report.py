@@ -89,7 +89,10 @@ def test_numbering_styles() -> None:
         "one counter for the run (1..4, 2 numbers skipped)")
     per_stage = [_step(1, f"stage_{s}") for s in range(5)] + [_step(2, "stage_4")]
     assert numbering_style(per_stage) == "restarts in each stage (5 stages)"
-    assert numbering_style([_step(2, "a"), _step(2, "b")]).startswith("irregular")
+    hidden = [_step(1, "stage_0"), _step(3, "stage_0"), _step(2, "stage_1"), _step(1, "stage_2")]
+    assert numbering_style(hidden) == "restarts in each stage (3 stages, 2 numbers skipped)"
+    assert numbering_style([_step(2, "a"), _step(5, "b"), _step(5, "c")]).startswith(
+        "irregular")
 
 
 def test_retries_json_answers_and_max_steps_changes() -> None:
