@@ -384,3 +384,14 @@ def test_redact_reaches_an_email_used_as_the_customer_id() -> None:
     shared = "\n".join(cassette.redact().lines()).lower()
     assert "maria@example.org" not in shared
     assert shared.count("customer@example.com") == 4
+
+
+def test_journalled_payloads_keep_their_framing_old_journals_included() -> None:
+    from newo_nb._cassette import _journalled_payload
+    from newo_nb._protocol import storable
+
+    assert _journalled_payload(json.dumps(storable(b'{"a": 1}'))) == b'{"a": 1}'
+    assert _journalled_payload(json.dumps('{"a": 1}')) == '{"a": 1}'
+    assert _journalled_payload(json.dumps({"a": 1})) == {"a": 1}
+    # before framing was kept, the journal wrote bytes as their repr
+    assert _journalled_payload(json.dumps(repr(b'{"a": 1}'))) == b'{"a": 1}'
