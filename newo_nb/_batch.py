@@ -23,7 +23,7 @@ import secrets
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
 
@@ -43,6 +43,7 @@ from ._protocol import ServerEvent
 from ._secrets import redact
 from ._session import check_timeouts
 from ._state import OnboardingResult
+from ._types import BUSINESS_STATUSES, BatchStatus, BusinessStatus, now
 
 if TYPE_CHECKING:
     from ._client import NewoClient
@@ -53,9 +54,6 @@ __all__ = ["BatchStatus", "BusinessStatus", "OnboardingBatch", "ParsedCustomers"
 
 log = logging.getLogger("newo_nb.batch")
 
-BatchStatus = Literal["ready", "running", "finished", "cancelled"]
-# A business: waiting for a worker, running, or how its onboarding ended.
-BusinessStatus = Literal["queued", "running", "finished", "error", "timeout", "cancelled"]
 EventCallback = Callable[[str, ServerEvent], None]
 StatusCallback = Callable[[str, str], None]
 
@@ -71,7 +69,6 @@ class ParsedCustomers(NamedTuple):
 CustomersInput = Iterable[Customer | Mapping[str, Any]] | pd.DataFrame | ParsedCustomers
 
 FRAME_NAMES = ("results", "steps", "events", "answers", "invalid")
-BUSINESS_STATUSES = ("queued", "running", "finished", "error", "timeout", "cancelled")
 PROGRESS_COLUMNS = ("external_id", "status", "steps_received", "max_steps", "business_name",
                     "industry")
 _NOT_STARTED = "the batch was cancelled before this business started"
@@ -175,7 +172,7 @@ class OnboardingBatch:
 
     def counts(self) -> dict[str, int]:
         """How many businesses are in each status (queued, running, finished...)."""
-        tally = dict.fromkeys(BUSINESS_STATUSES, 0)
+        tally: dict[str, int] = dict.fromkeys(BUSINESS_STATUSES, 0)
         for external_id in self._ids:
             tally[self.status_of(external_id)] += 1
         return tally
@@ -289,7 +286,7 @@ class OnboardingBatch:
         if self.status != "ready" or self.client is None:
             raise RuntimeError("this batch has already run (or was loaded from a journal); "
                                "make a new one with client.onboard_many(...)")
-        self.status, self.started_at = "running", _now()
+        self.status, self.started_at = "running", now()
         self._journal_batch_started()
         queue = deque(customer for _, customer in self.customers)
         workers = [asyncio.ensure_future(self._worker(queue))
@@ -302,7 +299,7 @@ class OnboardingBatch:
             await self._cancel(workers)
             raise
         finally:
-            self.ended_at = _now()
+            self.ended_at = now()
             self._journal_batch_ended()
         return self
 
@@ -451,9 +448,5 @@ def _describe(exc: BaseException) -> str:
     return redact(f"{type(exc).__name__}: {exc}")
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
 def _new_batch_id() -> str:
-    return f"{_now():%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    return f"{now():%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"

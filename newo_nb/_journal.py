@@ -473,10 +473,6 @@ class Journal:
         stored = self.run(rows[0][0])
         return stored if stored is not None and stored.result.status != "finished" else None
 
-    def finished_result(self, service: str, external_id: str) -> OnboardingResult | None:
-        stored = self.finished_run(service, external_id)
-        return stored.result if stored else None
-
     def run(self, run_id: int) -> StoredRun | None:
         """Rebuild one run by replaying its events through :class:`OnboardingState`."""
         rows = self._read(f"{_RUN_ROW} WHERE r.run_id = ?", (run_id,))

@@ -38,7 +38,8 @@ from ._customer import Customer
 from ._exceptions import APIConnectionError, NewoError, ServerError
 from ._journal import LEASE_TTL, LeaseHolder, StoredRun
 from ._protocol import AgentInfo, AgentRequest, OnboardingStarted, ServerEvent, decode
-from ._state import FAILED_AGENT_STATES, OnboardingResult, OnboardingState, Status
+from ._state import FAILED_AGENT_STATES, OnboardingResult, OnboardingState
+from ._types import Status, now
 
 if TYPE_CHECKING:
     from ._client import NewoClient
@@ -62,10 +63,6 @@ def check_timeouts(*, timeout: float, silence_timeout: float) -> None:
                 f"{name}={value!r} must be a number of seconds above 0 (it would end every "
                 f"run as 'timeout'); give e.g. {name}={600 if name == 'timeout' else 45}, "
                 "or math.inf for no limit")
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 class OnboardingSession:
@@ -122,15 +119,15 @@ class OnboardingSession:
 
     def snapshot(self, status: Status | None = None, reason: str = "") -> OnboardingResult:
         """The result so far (status "running" until the end)."""
-        ended = _now() if status or self.state.done else None
-        return self.state.result(started_at=self.started_at or _now(), ended_at=ended,
+        ended = now() if status or self.state.done else None
+        return self.state.result(started_at=self.started_at or now(), ended_at=ended,
                                  status=status, reason=reason)
 
     async def run(self) -> OnboardingResult:
         """Onboard and wait for the end. Setup failures raise; outcomes are returned."""
         if self.started_at is not None:
             raise RuntimeError("an OnboardingSession runs once; make a new one to run again")
-        self.started_at = _now()
+        self.started_at = now()
         loop = asyncio.get_running_loop()
         self._ended = loop.create_future()
         self._last_progress = loop.time()
@@ -257,7 +254,7 @@ class OnboardingSession:
 
     def _journal_ended(self, status: Status, reason: str, at: dt.datetime | None = None) -> None:
         if self.client.journal is not None and self._journalled:
-            self.client.journal.run_ended(self.external_id, status, reason, at or _now())
+            self.client.journal.run_ended(self.external_id, status, reason, at or now())
 
     async def _start(self, interrupted: StoredRun | None) -> None:
         client, customer = self.client, self.customer
@@ -321,7 +318,7 @@ class OnboardingSession:
         if journal is not None and interrupted.result.ended_at is None:
             journal.run_ended(self.external_id, "cancelled",
                               f"the kernel stopped while it ran; the service then said state "
-                              f"{said!r} and the customer was onboarded anew", _now())
+                              f"{said!r} and the customer was onboarded anew", now())
         self.state = OnboardingState(self.external_id)  # the probe's answer is not this run's
         if self._ended is not None and self._ended.done():  # an "error" answer ended the fold
             self._ended = asyncio.get_running_loop().create_future()

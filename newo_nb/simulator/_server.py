@@ -161,10 +161,11 @@ class Simulator:
     def sample_customers(self) -> list[Customer]:
         """Ready onboarding inputs for every sample business this simulator serves."""
         from .._customer import Customer
+        from .._types import sample_external_id
         from ._catalog import load_catalog
 
         return [Customer(**site.customer, source=self.site_url(site.slug),
-                         external_customer_id=f"sample-{site.slug}")
+                         external_customer_id=sample_external_id(site.slug))
                 for site in load_catalog()]
 
     def onboardings_started(self, external_id: str) -> int:
