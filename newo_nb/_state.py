@@ -341,7 +341,7 @@ class OnboardingResult:
 
     @property
     def steps(self) -> pd.DataFrame:
-        """One row per step; see :func:`newo_nb.frames.steps_frame` for the columns."""
+        """One row per step; see :func:`newo_nb.steps_frame` for the columns."""
         from ._frames import steps_frame
 
         return steps_frame([self])

@@ -11,7 +11,7 @@ between steps.
 
 It is built from decoded events only (plus each one's framing and the run's start), so it is
 a pure function: no sockets, no journal. ``result.wire_report()``,
-:func:`newo_nb.report` (a journalled run) and ``Cassette.wire_report()`` all end here.
+:func:`newo_nb.wire_report` (a journalled run) and ``Cassette.wire_report()`` all end here.
 
 >>> report = result.wire_report()                               # doctest: +SKIP
 >>> report                     # text in a terminal, an escaped table in a notebook

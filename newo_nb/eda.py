@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ._types import sample_external_id
-from .simulator._catalog import answer_matches, load_catalog
+from .simulator import answer_matches, load_catalog
 
 __all__ = [
     "TRUTH_COLUMNS",

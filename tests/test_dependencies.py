@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
-from importlib.metadata import packages_distributions
+from importlib.metadata import distribution
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -28,19 +28,25 @@ def imported_top_level_modules() -> set[str]:
     return {name for path in PACKAGE.rglob("*.py") for name in IMPORT.findall(path.read_text())}
 
 
-def distributions_imported() -> set[str]:
-    by_module = packages_distributions()
-    return {canonicalize_name(dist) for module in imported_top_level_modules()
-            for dist in by_module.get(module, [])}
+def top_level_modules(distribution_name: str) -> set[str]:
+    """The importable names a distribution installs, read from its RECORD (before Python
+    3.11, ``packages_distributions()`` misses wheels without ``top_level.txt``)."""
+    files = distribution(distribution_name).files or []
+    return {file.parts[0].removesuffix(".py") for file in files
+            if len(file.parts) > 1 or file.suffix == ".py"} - {"..", "__pycache__"}
+
+
+def declared_dependencies() -> list[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return [Requirement(line).name for line in project["dependencies"]]
 
 
 def test_every_declared_dependency_is_imported_by_the_package() -> None:
-    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    names = {canonicalize_name(Requirement(line).name) for line in declared}
-    unused = sorted(names - distributions_imported())
+    imported = imported_top_level_modules()
+    unused = sorted(name for name in declared_dependencies()
+                    if not top_level_modules(name) & imported)
     assert not unused, f"declared in pyproject.toml but imported nowhere in newo_nb/: {unused}"
 
 
 def test_pydantic_is_not_declared() -> None:
-    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    assert all(canonicalize_name(Requirement(line).name) != "pydantic" for line in declared)
+    assert "pydantic" not in {canonicalize_name(name) for name in declared_dependencies()}

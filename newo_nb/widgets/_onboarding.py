@@ -125,12 +125,12 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         self._ticker: asyncio.TimerHandle | None = None
         self._shown_banner: render.Banner | None = None
         sample = customer is None and self._simulator is not None
-        self._samples: list[Customer] = []
+        self._samples: list[tuple[str, Customer]] = []  # (label, customer)
         # On the embedded simulator: a Dropdown of its sample businesses (None otherwise).
         self.sample_picker: widgets.Dropdown | None = None
         if sample and self._simulator is not None:
-            self._samples = self._simulator.sample_customers()
-            customer = self._samples[0]
+            self._samples = self._simulator.labelled_samples()
+            customer = self._samples[0][1]
         self._build(customer, keep_id=not sample)
         if self._simulator is not None and self._simulator.replay is not None:
             self._source.value += _replay_note(self._simulator.replay)
@@ -364,12 +364,8 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
 
     def _sample_picker(self) -> widgets.Dropdown:
         """On the simulator: any of its sample businesses, to fill the form with."""
-        from ..simulator._catalog import load_catalog
-
-        labels = [f"{site.truth.get('business_name') or site.slug} ({site.industry})"
-                  for site in load_catalog()]
         picker = widgets.Dropdown(
-            options=[(label, index) for index, label in enumerate(labels)], value=0,
+            options=[(label, index) for index, (label, _) in enumerate(self._samples)], value=0,
             description="Sample", style={"description_width": "110px"},
             layout=widgets.Layout(width="480px"))
         picker.observe(self._sample_picked, names="value")
@@ -377,7 +373,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         return picker
 
     def _sample_picked(self, change: dict[str, Any]) -> None:
-        fill = partial(self._fill, self._samples[change["new"]])
+        fill = partial(self._fill, self._samples[change["new"]][1])
         if _running_loop() is self._loop:  # set from code on the loop: fill before returning
             fill()
         else:  # a click, maybe on a subshell thread
