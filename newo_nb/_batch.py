@@ -38,7 +38,7 @@ from ._frames import (
     steps_frame,
     write_frame,
 )
-from ._journal import StoredRun, batch_scope
+from ._journal import StoredRun
 from ._protocol import ServerEvent
 from ._secrets import redact
 from ._session import check_timeouts
@@ -317,8 +317,7 @@ class OnboardingBatch:
     async def _worker(self, queue: deque[Customer]) -> None:
         while queue:
             customer = queue.popleft()
-            with batch_scope(self.batch_id):
-                await self._onboard(customer)
+            await self._onboard(customer)
 
     async def _onboard(self, customer: Customer) -> None:
         assert self.client is not None
@@ -326,7 +325,7 @@ class OnboardingBatch:
         # The session reuses a finished run, attaches to an interrupted one or sends anew.
         session = self.client.session(customer, on_event=self._relay(external_id),
                                       timeout=self.timeout, silence_timeout=self.silence_timeout,
-                                      force=self.force)
+                                      force=self.force, batch_id=self.batch_id)
         self.sessions[external_id] = session
         self._notify(external_id, "running")
         try:

@@ -43,7 +43,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import contextvars
 import datetime as dt
 import json
 import logging
@@ -137,10 +136,6 @@ _LATEST_RUNS = (  # constant text: no value is ever formatted into SQL
     f"{_RUN_ROW} JOIN (SELECT max(run_id) AS latest FROM runs GROUP BY service, "  # noqa: S608
     "external_id) l ON l.latest = r.run_id ORDER BY r.run_id")
 
-# The batch a session runs in: set by OnboardingBatch around each of its sessions, so the
-# session's journal hook links the run without the session knowing about batches.
-current_batch: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "newo_nb_current_batch", default=None)
 
 
 def default_journal_path() -> Path:
@@ -324,7 +319,8 @@ class Journal:
 
     # -- writing: the session's and the batch's hooks -----------------------------------
 
-    def run_started(self, *, service: str, customer: Customer, started_at: dt.datetime) -> None:
+    def run_started(self, *, service: str, customer: Customer, started_at: dt.datetime,
+                    batch_id: str | None = None) -> None:
         """A run begins: remember its inputs (never the secret) and link it to its batch."""
         run_id = self._write(
             "INSERT INTO runs (service, external_id, customer, started_at) VALUES (?, ?, ?, ?)",
@@ -333,9 +329,7 @@ class Journal:
             return
         self._open_runs[customer.external_id] = run_id
         self._running.add(run_id)
-        batch_id = current_batch.get()
-        if batch_id is not None:
-            self.link(batch_id, run_id)
+        self.adopt(run_id, batch_id)
 
     def record(self, external_id: str, event_name: str, payload: Any, received_at: float) -> None:
         """Append one raw event, as received, to the run of ``external_id``."""
@@ -376,22 +370,21 @@ class Journal:
         self._write("INSERT OR IGNORE INTO batch_runs (batch_id, run_id) VALUES (?, ?)",
                     (batch_id, run_id))
 
-    def run_resumed(self, external_id: str, run_id: int) -> None:
+    def run_resumed(self, external_id: str, run_id: int, batch_id: str | None = None) -> None:
         """An interrupted run is followed again: it has no end until this session ends it."""
         self.flush()
         self._open_runs[external_id] = run_id
         self._running.add(run_id)
         self._write("UPDATE runs SET ended_at = NULL, status = NULL, reason = '' "
                     "WHERE run_id = ?", (run_id,))
-        self.adopt(run_id)
+        self.adopt(run_id, batch_id)
 
     def follow(self, external_id: str, run_id: int) -> None:
         """Record the next events of ``external_id`` in run ``run_id`` (ended or not)."""
         self._open_runs[external_id] = run_id
 
-    def adopt(self, run_id: int) -> None:
-        """Link a run reused or resumed by a session to the batch it runs in, if any."""
-        batch_id = current_batch.get()
+    def adopt(self, run_id: int, batch_id: str | None) -> None:
+        """Link a run started, reused or resumed by a session to its batch, if any."""
         if batch_id is not None:
             self.link(batch_id, run_id)
 
@@ -573,16 +566,6 @@ def _configured_path() -> Path:
     if configured.lower() in _OFF:
         return default_journal_path()
     return Path(configured) if configured else default_journal_path()
-
-
-@contextlib.contextmanager
-def batch_scope(batch_id: str) -> Iterator[None]:
-    """Runs started inside belong to ``batch_id`` (see :data:`current_batch`)."""
-    token = current_batch.set(batch_id)
-    try:
-        yield
-    finally:
-        current_batch.reset(token)
 
 
 # Journals still open at interpreter exit commit what they hold (a loop that stopped in

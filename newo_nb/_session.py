@@ -82,6 +82,7 @@ class OnboardingSession:
         silence_timeout: float = 45.0,
         status_checks: int = 3,
         force: bool = False,
+        batch_id: str | None = None,
     ) -> None:
         check_timeouts(timeout=timeout, silence_timeout=silence_timeout)
         self.client = client
@@ -91,6 +92,7 @@ class OnboardingSession:
         self.silence_timeout = silence_timeout
         self.status_checks = status_checks
         self.force = force
+        self.batch_id = batch_id  # the batch this run belongs to in the journal, if any
         self.route: Route | None = None  # how this run went: see the module's docstring
         self.journal_run: int | None = None  # the journal run reused or attached to
         self.state = OnboardingState(customer.external_id)
@@ -206,7 +208,7 @@ class OnboardingSession:
         if stored is not None:
             self.journal_run = stored.run_id
             self.state = OnboardingState.replay(self.external_id, stored.result.log)
-            journal.adopt(stored.run_id)
+            journal.adopt(stored.run_id, self.batch_id)
             self._chose("reused", f"journal run {stored.run_id} finished on this service; "
                         "nothing is sent (force=True onboards again)")
             self._show(stored.result.log)
@@ -249,7 +251,7 @@ class OnboardingSession:
         journal, started = self.client.journal, self.started_at
         if journal is not None and started is not None:
             journal.run_started(service=self.client.base_url, customer=self.customer,
-                                started_at=started)
+                                started_at=started, batch_id=self.batch_id)
             self._journalled = True
 
     def _journal_ended(self, status: Status, reason: str, at: dt.datetime | None = None) -> None:
@@ -303,7 +305,7 @@ class OnboardingSession:
         self.state, self.journal_run, self._sent = state, run_id, True
         self.started_at = interrupted.result.started_at or self.started_at
         if self.client.journal is not None:
-            self.client.journal.run_resumed(self.external_id, run_id)
+            self.client.journal.run_resumed(self.external_id, run_id, self.batch_id)
             self._journalled = True
         self._show(interrupted.result.log)
         self._chose(route, f"journal run {run_id} ended {was} after "
