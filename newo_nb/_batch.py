@@ -66,6 +66,20 @@ class ParsedCustomers(NamedTuple):
     problems: list[dict[str, Any]]
 
 
+class BusinessRow(NamedTuple):
+    """What a business's row shows while a batch runs: the progress frame's columns and
+    the widget's table both come from here."""
+
+    status: BusinessStatus
+    steps_received: int
+    max_steps: int | None
+    business_name: str
+    industry: str
+    error: str  # why it did not finish ("" while queued, running, or when it finished)
+
+
+QUEUED_ROW = BusinessRow("queued", 0, None, "", "", "")
+
 CustomersInput = Iterable[Customer | Mapping[str, Any]] | pd.DataFrame | ParsedCustomers
 
 FRAME_NAMES = ("results", "steps", "events", "answers", "invalid")
@@ -185,7 +199,7 @@ class OnboardingBatch:
     def progress(self) -> pd.DataFrame:
         """A live one-row-per-business view: external_id, status, steps_received, max_steps,
         business_name, industry. Cheap enough to poll a few times a second."""
-        rows = [self._live_row(external_id) for external_id in self._ids]
+        rows = [(external_id, *self.row(external_id)[:-1]) for external_id in self._ids]
         columns = list(zip(*rows, strict=True)) if rows else [()] * 6
         dtypes: tuple[Any, ...] = ("string", pd.CategoricalDtype(list(BUSINESS_STATUSES)),
                                    "Int64", "Int64", "string", "string")
@@ -193,18 +207,21 @@ class OnboardingBatch:
                              for name, values, dtype in zip(PROGRESS_COLUMNS, columns, dtypes,
                                                             strict=True)})
 
-    def _live_row(self, external_id: str) -> tuple[Any, ...]:
+    def row(self, external_id: str) -> BusinessRow:
+        """``external_id``'s row now: its result once ended, else its live fold (read
+        directly, no snapshot: cheap enough to call for every row on every redraw)."""
         result = self._results.get(external_id)
         if result is not None:
-            return (external_id, result.status, len(result.step_events), result.max_steps,
-                    result.business_name, result.industry)
+            return BusinessRow(result.status, len(result.step_events), result.max_steps,
+                               result.business_name, result.industry, result.error)
         session = self.sessions.get(external_id)
         if session is None:
-            return (external_id, "queued", 0, None, "", "")
-        state = session.state  # read the live fold directly: no snapshot per poll
+            return QUEUED_ROW
+        state = session.state
         scraped = state.scraping
-        return (external_id, "running", state.steps_received, state.max_steps,
-                scraped.business_name if scraped else "", scraped.industry if scraped else "")
+        return BusinessRow("running", state.steps_received, state.max_steps,
+                           scraped.business_name if scraped else "",
+                           scraped.industry if scraped else "", "")
 
     def _result_or_snapshot(self, external_id: str) -> OnboardingResult | None:
         if external_id in self._results:

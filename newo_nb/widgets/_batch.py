@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 import pandas as pd
 
-from .._batch import OnboardingBatch, ParsedCustomers, parse_customers
+from .._batch import QUEUED_ROW, OnboardingBatch, ParsedCustomers, parse_customers
 from .._client import NewoClient
 from .._customer import Customer
 from .._frames import invalid_frame
@@ -305,17 +305,7 @@ def _materialised(
 
 def _row_values(batch: OnboardingBatch | None, external_id: str) -> Row:
     """What a business's row shows, read from the batch's live state (no snapshot)."""
-    status = batch.status_of(external_id) if batch is not None else "queued"
-    if batch is None or status == "queued":
-        return ("queued", 0, None, "", "", "")
-    if status in _ENDED:
-        result = batch[external_id]
-        return (status, len(result.step_events), result.max_steps, result.business_name,
-                result.industry, result.error)
-    state = batch.sessions[external_id].state
-    scraped = state.scraping
-    return (status, state.steps_received, state.max_steps,
-            scraped.business_name if scraped else "", scraped.industry if scraped else "", "")
+    return batch.row(external_id) if batch is not None else QUEUED_ROW
 
 
 def _bar_style(phase: str, counts: dict[str, int]) -> str:
