@@ -38,7 +38,7 @@ from ._frames import (
     steps_frame,
     write_frame,
 )
-from ._journal import StoredRun
+from ._journal import JOURNAL_ENV, Journal, StoredRun, _configured_path
 from ._protocol import ServerEvent
 from ._secrets import redact
 from ._session import check_timeouts
@@ -49,8 +49,8 @@ if TYPE_CHECKING:
     from ._client import NewoClient
     from ._session import OnboardingSession
 
-__all__ = ["BatchStatus", "BusinessStatus", "OnboardingBatch", "ParsedCustomers",
-           "parse_customers"]
+__all__ = ["QUEUED_ROW", "BatchStatus", "BusinessRow", "BusinessStatus", "OnboardingBatch",
+           "ParsedCustomers", "load_batch", "load_journal", "parse_customers"]
 
 log = logging.getLogger("newo_nb.batch")
 
@@ -466,3 +466,38 @@ def _describe(exc: BaseException) -> str:
 
 def _new_batch_id() -> str:
     return f"{now():%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def load_batch(journal: Journal, batch_id: str | None = None, *,
+               every_run: bool = False) -> OnboardingBatch:
+    """A finished batch rebuilt from ``journal``'s stored runs (see
+    :meth:`Journal.stored_batch` for ``batch_id`` and ``every_run``)."""
+    stored = journal.stored_batch(batch_id, every_run=every_run)
+    return OnboardingBatch.from_stored(stored.runs, invalid=stored.invalid,
+                                       batch_id=stored.batch_id)
+
+
+def load_journal(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    batch_id: str | None = None,
+    every_run: bool = False,
+) -> OnboardingBatch:
+    """Rebuild results, steps and batches from a journal, e.g. after a kernel restart.
+
+    With no ``batch_id``, the batch holds the latest run of every customer in the journal
+    (``every_run=True``: every run); ``batch_id="latest"`` gives the last batch started.
+    ``path`` defaults to ``NEWO_NB_JOURNAL`` or :func:`default_journal_path`.
+
+    >>> batch = load_journal(batch_id="latest")                    # doctest: +SKIP
+    >>> batch.results, batch.steps
+    """
+    target = Path(path) if path is not None else _configured_path()
+    if not target.exists():
+        raise FileNotFoundError(f"no journal at {target}; onboard with a journal first, or "
+                                f"check {JOURNAL_ENV}")
+    journal = Journal(target)
+    try:
+        return load_batch(journal, batch_id, every_run=every_run)
+    finally:
+        journal.close()

@@ -19,7 +19,9 @@ finished?" is an indexed query, not a scan of every line ever written.
 inputs, start, end, status, reason). ``events``: the raw socket.io payload of every
 event received, as JSON, in arrival order. ``batches`` and ``batch_runs``: which runs
 each :class:`~newo_nb.OnboardingBatch` holds. Replaying a run's events through
-:class:`~newo_nb.OnboardingState` rebuilds its result (:func:`load_journal`).
+:class:`~newo_nb.OnboardingState` rebuilds its result. The journal returns stored runs only
+(:meth:`Journal.stored_batch`); :func:`~newo_nb.load_journal`, beside the batch, makes a batch
+of them.
 
 **One onboarding per customer.** ``leases`` holds, per service and customer, which
 process is onboarding it now (pid, host, expiry). A session takes the lease before it
@@ -57,7 +59,7 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
 
 from ._customer import Customer
 from ._exceptions import ConfigurationError, CustomerValidationError
@@ -65,11 +67,17 @@ from ._protocol import decode, from_storable, storable
 from ._secrets import redact
 from ._state import OnboardingResult, OnboardingState, Status
 
-if TYPE_CHECKING:
-    from ._batch import OnboardingBatch
-
-__all__ = ["FLUSH_AFTER", "JOURNAL_ENV", "LEASE_TTL", "Journal", "LeaseHolder", "StoredRun",
-           "default_journal_path", "load_journal", "resolve_journal"]
+__all__ = [
+    "FLUSH_AFTER",
+    "JOURNAL_ENV",
+    "LEASE_TTL",
+    "Journal",
+    "LeaseHolder",
+    "StoredBatch",
+    "StoredRun",
+    "default_journal_path",
+    "resolve_journal",
+]
 
 log = logging.getLogger("newo_nb.journal")
 
@@ -186,6 +194,14 @@ class StoredRun:
     run_id: int
     customer: Customer | None
     result: OnboardingResult
+
+
+class StoredBatch(NamedTuple):
+    """What the journal holds of one batch: its id, its runs in start order, its invalid rows."""
+
+    batch_id: str | None
+    runs: list[StoredRun]
+    invalid: list[dict[str, Any]]
 
 
 class Journal:
@@ -486,10 +502,11 @@ class Journal:
         names = ("batch_id", "service", "started_at", "ended_at", "status", "size")
         return [dict(zip(names, row, strict=True)) for row in rows]
 
-    def load(self, batch_id: str | None = None, *, every_run: bool = False) -> OnboardingBatch:
-        """An :class:`OnboardingBatch` rebuilt from disk (``batch_id="latest"`` for the last)."""
-        from ._batch import OnboardingBatch
-
+    def stored_batch(self, batch_id: str | None = None, *,
+                     every_run: bool = False) -> StoredBatch:
+        """A batch's stored runs and invalid rows (``batch_id="latest"`` for the last one;
+        None: the latest run of every customer, or every run). The batch object is built
+        beside the batch: :func:`newo_nb.load_journal`."""
         if batch_id == "latest":
             recorded = self.batches()
             if not recorded:
@@ -497,7 +514,7 @@ class Journal:
             batch_id = recorded[-1]["batch_id"]
         stored = self.runs(batch_id=batch_id, every_run=every_run)
         invalid = self._invalid_rows(batch_id) if batch_id is not None else []
-        return OnboardingBatch.from_stored(stored, invalid=invalid, batch_id=batch_id)
+        return StoredBatch(batch_id, stored, invalid)
 
     def _invalid_rows(self, batch_id: str) -> list[dict[str, Any]]:
         rows = self._read("SELECT invalid FROM batches WHERE batch_id = ?", (batch_id,))
@@ -533,32 +550,6 @@ class Journal:
                               ended_at=_utc(ended),
                               status=status, reason=reason or "")
         return StoredRun(run_id, _customer_from_json(customer, external_id), result)
-
-
-def load_journal(
-    path: str | os.PathLike[str] | None = None,
-    *,
-    batch_id: str | None = None,
-    every_run: bool = False,
-) -> OnboardingBatch:
-    """Rebuild results, steps and batches from a journal, e.g. after a kernel restart.
-
-    With no ``batch_id``, the batch holds the latest run of every customer in the journal
-    (``every_run=True``: every run); ``batch_id="latest"`` gives the last batch started.
-    ``path`` defaults to ``NEWO_NB_JOURNAL`` or :func:`default_journal_path`.
-
-    >>> batch = load_journal(batch_id="latest")                    # doctest: +SKIP
-    >>> batch.results, batch.steps
-    """
-    target = Path(path) if path is not None else _configured_path()
-    if not target.exists():
-        raise FileNotFoundError(f"no journal at {target}; onboard with a journal first, or "
-                                f"check {JOURNAL_ENV}")
-    journal = Journal(target)
-    try:
-        return journal.load(batch_id, every_run=every_run)
-    finally:
-        journal.close()
 
 
 def _configured_path() -> Path:
