@@ -143,12 +143,7 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         if self.running:
             raise RuntimeError("A batch is already running: await w.wait(), or w.cancel() "
                                "it first.")
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            raise RuntimeError("start() needs a running asyncio loop: call it from a notebook "
-                               "cell or an async function (or use `await w.run()`).") from None
-        self._loop = loop
+        loop = self._loop_to_start_on()
         batch = OnboardingBatch(self._client, self._parsed, concurrency=self.concurrency,
                                 timeout=self.timeout, silence_timeout=self.silence_timeout,
                                 force=self.force, on_event=self.handle_event,

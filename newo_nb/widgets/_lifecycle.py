@@ -146,3 +146,12 @@ class RunLifecycle(Generic[T]):
             self._guarded(callback)
         else:
             loop.call_soon_threadsafe(self._guarded, callback)
+
+    def _loop_to_start_on(self) -> asyncio.AbstractEventLoop:
+        """The running loop, kept as the widget's: ``start()`` needs one, and says so."""
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError("start() needs a running asyncio loop: call it from a notebook "
+                               "cell or an async function (or use `await w.run()`).") from None
+        return self._loop

@@ -165,12 +165,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
             raise RuntimeError("An onboarding is already running: await w.wait(), or "
                                "w.cancel() it first.")
         customer = self.customer
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            raise RuntimeError("start() needs a running asyncio loop: call it from a notebook "
-                               "cell or an async function (or use `await w.run()`).") from None
-        self._loop = loop
+        loop = self._loop_to_start_on()
         self._begin(customer, loop)
         task = loop.create_task(self._run(customer))
         task.add_done_callback(_consume_exception)  # shown in the banner; wait() re-raises
