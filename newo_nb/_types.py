@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Final, Literal, get_args
 
-__all__ = ["BUSINESS_STATUSES", "INTEGRATION_IDN", "KNOWN_STAGES", "STAGES", "STATUSES",
-           "TIMESTAMP", "BatchStatus", "BusinessStatus", "Stage", "Status", "now",
+__all__ = ["BUSINESS_STATUSES", "ENDED_STATUSES", "INTEGRATION_IDN", "KNOWN_STAGES", "STAGES",
+           "STATUSES", "TIMESTAMP", "BatchStatus", "BusinessStatus", "Stage", "Status", "now",
            "sample_external_id"]
 
 # How one onboarding run stands: running, or how it ended.
@@ -28,6 +28,7 @@ STATUSES: Final[tuple[Status, ...]] = get_args(Status)
 BUSINESS_STATUSES: Final[tuple[BusinessStatus, ...]] = get_args(BusinessStatus)
 STAGES: Final[tuple[Stage, ...]] = get_args(Stage)
 KNOWN_STAGES: Final = frozenset(STAGES)
+ENDED_STATUSES: Final = frozenset(STATUSES) - {"running"}  # how a run can end
 
 INTEGRATION_IDN: Final = "newo_chat"  # the integration the service's events name
 TIMESTAMP: Final = "datetime64[ns, UTC]"  # the dtype of every time column in a frame

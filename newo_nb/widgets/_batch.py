@@ -29,6 +29,7 @@ from .._client import NewoClient
 from .._customer import Customer
 from .._frames import invalid_frame
 from .._session import check_timeouts
+from .._types import ENDED_STATUSES
 from . import _render as render
 from ._lifecycle import RunLifecycle
 from ._onboarding import _choose_target, _consume_exception, _running_loop
@@ -43,7 +44,7 @@ __all__ = ["BatchOnboardingWidget"]
 log = logging.getLogger("newo_nb.widgets")
 
 BIG_BATCH = 200  # businesses; past this the table is redrawn less often
-_ENDED = frozenset({"finished", "error", "timeout", "cancelled"})
+_ENDED = ENDED_STATUSES
 _SOURCE_NAMES = {"simulator": "embedded simulator", "service": "newo service",
                  "client": "given client"}
 Row = tuple[str, int, int | None, str, str, str]  # status, steps, max, business, industry, error

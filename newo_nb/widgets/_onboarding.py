@@ -33,7 +33,8 @@ from .._customer import Customer
 from .._exceptions import CustomerValidationError, FieldError
 from .._protocol import AgentInfo, ServerEvent, StepEvent
 from .._session import check_timeouts
-from .._state import OnboardingResult, OnboardingState, Status, StepKey
+from .._state import OnboardingResult, OnboardingState, StepKey
+from .._types import Status, now
 from . import _render as render
 from ._lifecycle import RunLifecycle
 from ._throttle import RedrawThrottle
@@ -231,9 +232,9 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         return self._snapshot("cancelled", "the run was cancelled before it started")
 
     def _snapshot(self, status: Status | None = None, reason: str = "") -> OnboardingResult:
-        now = _utcnow()
-        return self._state.result(started_at=self._started_at or now, status=status,
-                                  reason=reason, ended_at=now if status else None)
+        at = now()
+        return self._state.result(started_at=self._started_at or at, status=status,
+                                  reason=reason, ended_at=at if status else None)
 
     def _begin(self, customer: Customer, loop: asyncio.AbstractEventLoop) -> None:
         self._run_customer = customer
@@ -246,7 +247,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         self._run_began = False
         self._phase = "running"
         self._started, self._ended = loop.time(), None
-        self._started_at = _utcnow()
+        self._started_at = now()
         self._start_button.disabled = True
         self._cancel_button.disabled = False
         self._show_banner(None)
@@ -470,10 +471,6 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def _consume_exception(task: asyncio.Future[Any]) -> None:
