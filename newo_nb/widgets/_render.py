@@ -33,7 +33,10 @@ __all__ = [
     "Banner",
     "agent_card",
     "batch_banner",
+    "batch_header",
+    "batch_pager",
     "batch_row",
+    "batch_row_table",
     "batch_summary",
     "batch_table",
     "elapsed_text",
@@ -44,6 +47,8 @@ __all__ = [
     "outcome_banner",
     "result_card",
     "source_line",
+    "static_progress",
+    "static_view",
     "status_line",
     "step_row",
     "step_table",
@@ -238,7 +243,8 @@ def failure_banner(exc: BaseException) -> Banner:
 
 # -- the batch widget ------------------------------------------------------------------------
 
-ERROR_PREVIEW = 90  # characters of a business's error shown in its row (the title has it all)
+ERROR_PREVIEW = 90  # characters of a business's error shown in its row
+ERROR_TITLE = 600  # characters of it in the row's tooltip
 _STATUS_COLOURS = {"queued": "#757575", "running": "#1565c0", "finished": "#2e7d32",
                    "error": "#c62828", "timeout": "#ef6c00", "cancelled": "#ef6c00"}
 _BATCH_HEAD = ("Business", "Status", "Progress", "Business name", "Industry", "Error")
@@ -260,10 +266,12 @@ _BATCH_STYLE = ("<style>.newo-batch td, .newo-batch th {" + _CELL + "}"
 def batch_row(external_id: str, status: str, steps: int, max_steps: int | None,
               business_name: str, industry: str, error: str = "") -> str:
     """One business in the batch table; every value is escaped (all of it came from the
-    input or the service). Long errors are cut; the cell's title has the whole text."""
+    input or the service). Long errors are cut; the cell's title has more of the text
+    (``batch.results`` has all of it) so a row stays small whatever the service sent."""
     progress = f"{steps} of {max_steps}" if max_steps else (f"{steps} of ?" if steps else "")
     shown_error = error if len(error) <= ERROR_PREVIEW else error[:ERROR_PREVIEW].rstrip() + "…"
-    error_cell = f'<td title="{_e(error)}">{_e(shown_error)}</td>' if error else "<td></td>"
+    title = error if len(error) <= ERROR_TITLE else error[:ERROR_TITLE].rstrip() + "…"
+    error_cell = f'<td title="{_e(title)}">{_e(shown_error)}</td>' if error else "<td></td>"
     return (f'<tr class="newo-business" data-id="{_e(external_id)}" data-status="{_e(status)}">'
             f"<td><code>{_e(external_id)}</code></td>"
             f'<td class="s-{_e(status)}">{_e(status)}</td>'
@@ -271,14 +279,44 @@ def batch_row(external_id: str, status: str, steps: int, max_steps: int | None,
             f"{error_cell}</tr>")
 
 
-def batch_table(rows: Sequence[str]) -> str:
-    """The per-business table from rendered rows, in input order (scrolls when long)."""
+def batch_table(rows: Sequence[str], *, note: str = "") -> str:
+    """The per-business table from rendered rows, in one piece (the static form);
+    ``note`` (our own escaped markup) says which rows these are when not all are shown."""
     if not rows:
         return f'<div class="newo-batch" style="{_MUTED}">No businesses to onboard.</div>'
     head = "".join(f"<th>{name}</th>" for name in _BATCH_HEAD)
-    return (f'<div class="newo-batch" style="max-height: 480px; overflow-y: auto">{_BATCH_STYLE}'
-            '<table style="border-collapse: collapse; width: 100%; line-height: 1.3">'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+    foot = f'<div style="{_MUTED}">{note}</div>' if note else ""
+    return (f'<div class="newo-batch">{_BATCH_STYLE}'
+            f'<table style="{_ROW_TABLE}">{_BATCH_COLUMNS}'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{foot}</div>")
+
+
+# The live table is one HTML widget per visible row, so a redraw sends only the rows that
+# changed; fixed column widths keep the separate one-row tables aligned as one table.
+_ROW_TABLE = ("border-collapse: collapse; width: 100%; line-height: 1.3; table-layout: fixed; "
+              "overflow-wrap: anywhere")
+_BATCH_COLUMNS = ("<colgroup>" + "".join(f'<col style="width: {w}%">'
+                                         for w in (20, 9, 9, 22, 14, 26)) + "</colgroup>")
+
+
+def batch_header() -> str:
+    """The live table's head: column names, widths and the table's styles (sent once)."""
+    head = "".join(f"<th>{name}</th>" for name in _BATCH_HEAD)
+    return f'{_BATCH_STYLE}<table style="{_ROW_TABLE}">{_BATCH_COLUMNS}<tr>{head}</tr></table>'
+
+
+def batch_row_table(row: str) -> str:
+    """One live row (from :func:`batch_row`) as its own table, aligned with the head."""
+    return f'<table style="{_ROW_TABLE}">{_BATCH_COLUMNS}{row}</table>' if row else ""
+
+
+def batch_pager(first: int, last: int, total: int, order: str) -> str:
+    """``Rows 1–50 of 2,000 · running and failed first``."""
+    if not total:
+        return ""
+    arranged = "running and failed first" if order == "active" else "input order"
+    return (f'<span class="newo-pager" style="{_MUTED}">Rows {first:,}–{last:,} of '
+            f"{total:,} · {arranged}</span>")
 
 
 def batch_summary(phase: str, done: int, total: int, counts: dict[str, int],
@@ -332,3 +370,31 @@ def invalid_table(problems: Sequence[dict[str, object]]) -> str:
             f'<span style="{_MUTED}">(the others run; batch.invalid has them too)</span>'
             f'<table style="border-collapse: collapse">'
             f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>")
+
+
+# -- the static form: what a saved or exported notebook shows --------------------------------
+
+_BAR_COLOURS = {"info": "#1976d2", "success": "#2e7d32", "danger": "#c62828",
+                "warning": "#ef6c00", "": "#1976d2"}
+
+
+def static_progress(value: int, maximum: int, bar_style: str, label: str = "Progress") -> str:
+    """A progress bar in plain HTML (an IntProgress needs the widget state to show)."""
+    share = 0 if maximum <= 0 else max(0, min(100, round(100 * value / maximum)))
+    colour = _BAR_COLOURS.get(bar_style, _BAR_COLOURS[""])
+    return (f'<div class="newo-static-progress" data-value="{value}" data-max="{maximum}" '
+            'style="display: flex; align-items: center; gap: 8px; margin: 4px 0">'
+            f'<span>{_e(label)}</span><div style="width: 220px; height: 10px; '
+            'background: var(--jp-layout-color3, #e0e0e0); border-radius: 3px">'
+            f'<div style="width: {share}%; height: 100%; background: {colour}; '
+            f'border-radius: 3px"></div></div><span style="{_MUTED}">{value:,} of {maximum:,}'
+            "</span></div>")
+
+
+def static_view(title: str, parts: Sequence[str]) -> str:
+    """A widget's latest state as one static block: ``parts`` are our own markup, every
+    value in them already escaped (they are the live widget's HTML values)."""
+    body = "".join(f"<div>{part}</div>" for part in parts if part)
+    return (f'<div class="newo-static" style="{_CARD}"><b>{_e(title)}</b>'
+            f'<div style="{_MUTED}; font-size: 0.9em">A saved view of this widget; run the '
+            f"notebook to use it live.</div>{body}</div>")
