@@ -12,6 +12,7 @@ Text from the service or a scraped website is untrusted here too: control charac
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
@@ -164,12 +165,17 @@ class BatchBar:
 
         out = stream or sys.stderr
         tty = bool(getattr(out, "isatty", lambda: False)())
+        # A terminal that reports no size (a bare pty) would make tqdm draw nothing:
+        # give it one. Off a terminal tqdm's own defaults suit a log.
+        fixed = tty and _width(out) <= 0
         self.total = total
         self._counts: dict[str, int] = {}
         self._status: dict[str, str] = {}
         self._started = time.monotonic()
         self._bar: tqdm[None] = text_tqdm(
-            total=total, desc=desc, unit="business", file=out, dynamic_ncols=tty,
+            total=total, desc=desc, unit="business", file=out,
+            dynamic_ncols=tty and not fixed, ncols=100 if fixed else None,
+            nrows=24 if fixed else None,
             mininterval=BAR_INTERVAL if tty else BAR_INTERVAL_NOT_A_TTY,
             ascii=not tty, leave=True)
         self.stream = out
@@ -205,3 +211,10 @@ class BatchBar:
         if len(failed) > FAILURES_LISTED:
             print(f"  … {len(failed) - FAILURES_LISTED} more; batch.results has every error",
                   file=self.stream)
+
+
+def _width(stream: TextIO) -> int:
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        return 0

@@ -239,6 +239,11 @@ class OnboardingResult:
 
         return results_frame([self])
 
+    def _repr_html_(self) -> str:
+        from .widgets._render import result_html
+
+        return result_html(self)
+
     def __repr__(self) -> str:
         return (
             f"OnboardingResult(external_id={self.external_id!r}, status={self.status!r}, "

@@ -24,6 +24,7 @@ from .._exceptions import (
 from .._secrets import redact
 
 if TYPE_CHECKING:
+    from .._batch import OnboardingBatch
     from .._protocol import AgentInfo, StepEvent
     from .._state import OnboardingResult
 
@@ -34,6 +35,7 @@ __all__ = [
     "agent_card",
     "batch_banner",
     "batch_header",
+    "batch_html",
     "batch_pager",
     "batch_row",
     "batch_row_table",
@@ -46,6 +48,7 @@ __all__ = [
     "invalid_table",
     "outcome_banner",
     "result_card",
+    "result_html",
     "source_line",
     "static_progress",
     "static_view",
@@ -127,9 +130,9 @@ def step_row(step: StepEvent) -> str:
             f'<td style="{_CELL}">{_answer_cell(step.answer)}</td></tr>')
 
 
-def step_table(rows: Sequence[str], *, hidden: int = 0) -> str:
+def step_table(rows: Sequence[str], *, hidden: int = 0, where: str = "w.steps") -> str:
     """The step table from rendered rows (already in step order); ``hidden`` earlier ones
-    are left out to keep each redraw small, and ``w.steps`` still has them all."""
+    are left out to keep each redraw small, and ``where`` (``w.steps``) has them all."""
     if not rows:
         return f'<div class="newo-steps" style="{_MUTED}">No steps yet.</div>'
     head = "".join(f'<th style="{_CELL}">{name}</th>'
@@ -137,7 +140,7 @@ def step_table(rows: Sequence[str], *, hidden: int = 0) -> str:
     note = ""
     if hidden:
         note = (f'<tr><td colspan="4" style="{_CELL}; {_MUTED}">… {hidden:,} earlier steps not '
-                "shown here; <code>w.steps</code> has every step</td></tr>")
+                f"shown here; <code>{_e(where)}</code> has every step</td></tr>")
     return ('<div class="newo-steps" style="max-height: 420px; overflow-y: auto">'
             '<table style="border-collapse: collapse; width: 100%; line-height: 1.4">'
             f"<thead><tr>{head}</tr></thead><tbody>{note}{''.join(rows)}</tbody>"
@@ -257,7 +260,16 @@ def _status_badge(status: str) -> str:
 
 # Cell and status styles for the batch table, once per table rather than inline in every
 # cell: a 500-business table is redrawn whole, so each row's size counts (~3x smaller).
+# The live table is one HTML widget per visible row (a redraw sends only the rows that
+# changed), each row its own one-row table: fixed layout and the same column widths keep
+# them aligned as one table. Widths live here, not in each row, to keep rows small.
+_COLUMN_WIDTHS = (20, 9, 9, 22, 14, 26)  # per cent, in _BATCH_HEAD's order
 _BATCH_STYLE = ("<style>.newo-batch td, .newo-batch th {" + _CELL + "}"
+                + ".newo-batch table {border-collapse: collapse; width: 100%; line-height: 1.3; "
+                  "table-layout: fixed; overflow-wrap: anywhere}"
+                + "".join(f".newo-batch td:nth-child({n}), .newo-batch th:nth-child({n}) "
+                          f"{{width: {width}%}}"
+                          for n, width in enumerate(_COLUMN_WIDTHS, start=1))
                 + "".join(f".newo-batch .s-{status} {{color: {colour}}}"
                           for status, colour in _STATUS_COLOURS.items())
                 + "</style>")
@@ -287,27 +299,19 @@ def batch_table(rows: Sequence[str], *, note: str = "") -> str:
     head = "".join(f"<th>{name}</th>" for name in _BATCH_HEAD)
     foot = f'<div style="{_MUTED}">{note}</div>' if note else ""
     return (f'<div class="newo-batch">{_BATCH_STYLE}'
-            f'<table style="{_ROW_TABLE}">{_BATCH_COLUMNS}'
+            "<table>"
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{foot}</div>")
-
-
-# The live table is one HTML widget per visible row, so a redraw sends only the rows that
-# changed; fixed column widths keep the separate one-row tables aligned as one table.
-_ROW_TABLE = ("border-collapse: collapse; width: 100%; line-height: 1.3; table-layout: fixed; "
-              "overflow-wrap: anywhere")
-_BATCH_COLUMNS = ("<colgroup>" + "".join(f'<col style="width: {w}%">'
-                                         for w in (20, 9, 9, 22, 14, 26)) + "</colgroup>")
 
 
 def batch_header() -> str:
     """The live table's head: column names, widths and the table's styles (sent once)."""
     head = "".join(f"<th>{name}</th>" for name in _BATCH_HEAD)
-    return f'{_BATCH_STYLE}<table style="{_ROW_TABLE}">{_BATCH_COLUMNS}<tr>{head}</tr></table>'
+    return f"{_BATCH_STYLE}<table><tr>{head}</tr></table>"
 
 
 def batch_row_table(row: str) -> str:
     """One live row (from :func:`batch_row`) as its own table, aligned with the head."""
-    return f'<table style="{_ROW_TABLE}">{_BATCH_COLUMNS}{row}</table>' if row else ""
+    return f"<table>{row}</table>" if row else ""
 
 
 def batch_pager(first: int, last: int, total: int, order: str) -> str:
@@ -398,3 +402,61 @@ def static_view(title: str, parts: Sequence[str]) -> str:
     return (f'<div class="newo-static" style="{_CARD}"><b>{_e(title)}</b>'
             f'<div style="{_MUTED}; font-size: 0.9em">A saved view of this widget; run the '
             f"notebook to use it live.</div>{body}</div>")
+
+
+# -- HTML reprs of results: ``result`` or ``batch`` alone in a cell ---------------------------
+
+RESULT_STEPS_SHOWN = 300  # steps in a result's HTML repr (result.steps has them all)
+BATCH_ROWS_SHOWN = 50  # businesses in a batch's HTML repr (batch.results has them all)
+_ENDED_ADVICE = {
+    "error": "Check that the website opens in a browser and is the business's home page, "
+             "then onboard again.",
+    "timeout": "Ask the service where it is (client.request_agent_info(external_id)); "
+               "onboarding again attaches to the same customer.",
+    "cancelled": "Onboard again to finish it; result.events has what arrived.",
+    "running": "A snapshot taken while the run went on.",
+}
+
+
+def result_html(result: OnboardingResult) -> str:
+    """An :class:`OnboardingResult` as HTML: the result card (or how it ended) and the steps."""
+    if result.ok:
+        head = result_card(result)
+    else:
+        steps = f"{len(result.step_events)} of {result.max_steps or '?'} steps"
+        head = error_banner(f"Onboarding {result.status} ({steps})",
+                            result.error or "no reason given",
+                            _ENDED_ADVICE.get(result.status, ""))
+    shown = result.step_events[-RESULT_STEPS_SHOWN:]
+    table = step_table([step_row(step) for step in shown],
+                       hidden=len(result.step_events) - len(shown), where="result.steps")
+    return f'<div class="newo-result-repr">{head}{table}</div>'
+
+
+def batch_html(batch: OnboardingBatch, external_ids: Sequence[str],
+               problems: Sequence[dict[str, object]]) -> str:
+    """An :class:`OnboardingBatch` as HTML: counts, the businesses that failed or run
+    first, then the others in input order (``BATCH_ROWS_SHOWN`` at most), bad input rows."""
+    counts = batch.counts()
+    elapsed = ((batch.ended_at - batch.started_at).total_seconds()
+               if batch.started_at and batch.ended_at else None)
+    summary = batch_summary(batch.status, batch.done, len(batch), counts, elapsed)
+    rank = {"error": 0, "timeout": 0, "cancelled": 1, "running": 2}
+    order = sorted(external_ids, key=lambda i: rank.get(batch.status_of(i), 3))
+    rows = [_batch_repr_row(batch, external_id) for external_id in order[:BATCH_ROWS_SHOWN]]
+    note = ""
+    if len(order) > BATCH_ROWS_SHOWN:
+        note = (f"{BATCH_ROWS_SHOWN} of {len(order):,} businesses shown, failed and running "
+                "first; <code>batch.results</code> has every one.")
+    table = batch_table(rows, note=note) if rows else ""
+    return (f'<div class="newo-batch-repr"><div>{summary}</div>{table}'
+            f"{invalid_table(problems)}</div>")
+
+
+def _batch_repr_row(batch: OnboardingBatch, external_id: str) -> str:
+    status = batch.status_of(external_id)
+    if status == "queued":
+        return batch_row(external_id, "queued", 0, None, "", "")
+    result = batch[external_id]
+    return batch_row(external_id, status, len(result.step_events), result.max_steps,
+                     result.business_name, result.industry, result.error)
