@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 import ipywidgets
 
 from .._exceptions import ConfigurationError
+from .._progress import widget_front_end
 
 if TYPE_CHECKING:
     import ipywidgets as widgets
@@ -98,7 +99,9 @@ class RunLifecycle(Generic[T]):
         if bundle is None:  # closed
             return
         handle = display(bundle, raw=True, display_id=True)
-        if handle is not None:
+        # Outside a kernel (IPython in a terminal) an update would print the repr again:
+        # there, text progress reports the run instead.
+        if handle is not None and widget_front_end():
             self._display_ids = [*self._display_ids[-(_DISPLAYS_KEPT - 1):], handle.display_id]
 
     def _refresh_display(self, *, final: bool = False) -> None:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ANSWER_PREVIEW",
     "ANSWER_SHOWN",
+    "STATIC_END",
     "Banner",
     "agent_card",
     "batch_banner",
@@ -264,7 +265,9 @@ def _status_badge(status: str) -> str:
 # changed), each row its own one-row table: fixed layout and the same column widths keep
 # them aligned as one table. Widths live here, not in each row, to keep rows small.
 _COLUMN_WIDTHS = (20, 9, 9, 22, 14, 26)  # per cent, in _BATCH_HEAD's order
-_BATCH_STYLE = ("<style>.newo-batch td, .newo-batch th {" + _CELL + "}"
+# "table td", not "td": notebook front ends right-align table cells with one class of
+# specificity, and ours must win.
+_BATCH_STYLE = ("<style>.newo-batch table td, .newo-batch table th {" + _CELL + "}"
                 + ".newo-batch table {border-collapse: collapse; width: 100%; line-height: 1.3; "
                   "table-layout: fixed; overflow-wrap: anywhere}"
                 + "".join(f".newo-batch td:nth-child({n}), .newo-batch th:nth-child({n}) "
@@ -395,13 +398,17 @@ def static_progress(value: int, maximum: int, bar_style: str, label: str = "Prog
             "</span></div>")
 
 
+# Ends every static view, so a pattern can find one whole (nbval's sanitiser does).
+STATIC_END = "<!-- /newo-static -->"
+
+
 def static_view(title: str, parts: Sequence[str]) -> str:
     """A widget's latest state as one static block: ``parts`` are our own markup, every
     value in them already escaped (they are the live widget's HTML values)."""
     body = "".join(f"<div>{part}</div>" for part in parts if part)
     return (f'<div class="newo-static" style="{_CARD}"><b>{_e(title)}</b>'
             f'<div style="{_MUTED}; font-size: 0.9em">A saved view of this widget; run the '
-            f"notebook to use it live.</div>{body}</div>")
+            f"notebook to use it live.</div>{body}</div>{STATIC_END}")
 
 
 # -- HTML reprs of results: ``result`` or ``batch`` alone in a cell ---------------------------
