@@ -83,6 +83,7 @@ class RunLifecycle(Generic[T]):
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
         bundle = cast(Any, ipywidgets.Widget)._repr_mimebundle_(self, **kwargs)
         if bundle is not None:
+            bundle["text/plain"] = repr(self)  # whole: ipywidgets cuts it at 110 characters
             bundle["text/html"] = self.static_html()
         return cast("dict[str, Any] | None", bundle)
 
