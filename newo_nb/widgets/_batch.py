@@ -1,8 +1,8 @@
 """``BatchOnboardingWidget``: many onboardings at once, watched live, from core ipywidgets.
 
 Data flows one way: an :class:`~newo_nb.OnboardingBatch` runs the sessions and calls
-``on_event`` / ``on_status`` for each business; the widget only notes *which* business
-changed and requests a redraw. A :class:`RedrawThrottle` draws the progress bar, the
+``on_event`` / ``on_status`` for each business; the widget only notes whether a business
+runs, failed or finished, and requests a redraw. A :class:`RedrawThrottle` draws the progress bar, the
 summary line and the table at most ten times a second (four past 200 businesses) inside
 ``hold_sync``, and once more at the end.
 
@@ -404,8 +404,9 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
 
 
 def redraw_rate(businesses: int) -> float:
-    """Redraws per second: 10, or 4 for big batches, whose whole table (~240 bytes a
-    business) is sent at each redraw; 500 businesses stay near 0.5 MB/s to the browser."""
+    """Redraws per second: 10, or 4 past ``BIG_BATCH`` businesses, where rows change
+    faster. A redraw sends at most a page of rows (~300 bytes each) plus the summary, so
+    this bounds the bytes a second whatever the size (bench/batch_widget_bytes.py)."""
     return 10.0 if businesses <= BIG_BATCH else 4.0
 
 
