@@ -2,9 +2,9 @@
 
 Data flows one way: an :class:`~newo_nb.OnboardingBatch` runs the sessions and calls
 ``on_event`` / ``on_status`` for each business; the widget only notes whether a business
-runs, failed or finished, and requests a redraw. A :class:`RedrawThrottle` draws the progress bar, the
-summary line and the table at most ten times a second (four past 200 businesses) inside
-``hold_sync``, and once more at the end.
+runs, failed or finished, and requests a redraw. A :class:`RedrawThrottle` draws the
+progress bar, the summary line and the table at most ten times a second (four past 200
+businesses) inside ``hold_sync``, and once more at the end.
 
 The table is a window, so the bytes sent stay bounded whatever the batch's size: a page
 of ``PAGE_SIZE`` rows, running and failed businesses first then the recently finished
