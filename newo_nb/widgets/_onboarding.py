@@ -33,6 +33,7 @@ from .._customer import Customer
 from .._exceptions import CustomerValidationError, FieldError
 from .._progress import StepLines, widget_front_end
 from .._protocol import AgentInfo, ServerEvent, StepEvent
+from .._session import check_timeouts
 from .._state import OnboardingResult, OnboardingState, Status, StepKey
 from . import _render as render
 from ._lifecycle import RunLifecycle
@@ -102,6 +103,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         progress: bool | None = None,
     ) -> None:
         super().__init__()
+        check_timeouts(timeout=timeout, silence_timeout=silence_timeout)
         self._track_displays()
         # Text progress (a line per step, then a summary) where no widget front end can
         # show the widget: by default, outside a Jupyter kernel.
