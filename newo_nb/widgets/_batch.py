@@ -374,8 +374,8 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         self._next.on_click(partial(self._from_ui, lambda: self.show_page(self._page + 1)))
         self._pager = widgets.HTML()
         self._slots = [widgets.HTML() for _ in range(min(PAGE_SIZE, len(self._ids)))]
-        self._table = widgets.VBox([widgets.HTML(render.batch_header()), *self._slots],
-                                   layout=widgets.Layout(grid_gap="0px"))
+        self._table = _RowsBox([widgets.HTML(render.batch_header()), *self._slots],
+                               layout=widgets.Layout(grid_gap="0px"))
         self._table.add_class("newo-batch")
         self._banner = widgets.HTML()
         self._shown_banner: render.Banner | None = None
@@ -407,6 +407,15 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
 
     def _start_clicked(self) -> None:
         self.start()
+
+
+class _RowsBox(widgets.VBox):
+    """The live table: its head, then one HTML widget per visible row."""
+
+    @property
+    def value(self) -> str:
+        """The visible table's HTML, head and rows joined (read it; rows change one by one)."""
+        return "".join(str(getattr(child, "value", "")) for child in self.children)
 
 
 def redraw_rate(businesses: int) -> float:
