@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, cast
 
 import ipywidgets
 
@@ -36,11 +36,19 @@ if TYPE_CHECKING:
     from . import _render as render
     from ._throttle import RedrawThrottle
 
-__all__ = ["DISPLAY_INTERVAL", "RunLifecycle"]
+__all__ = ["DISPLAY_INTERVAL", "ProgressBar", "RunLifecycle"]
 
 T = TypeVar("T")
 DISPLAY_INTERVAL = 1.0  # seconds between updates of a display no live view shows
 _DISPLAYS_KEPT = 8  # the latest displays of one widget kept current
+
+
+class ProgressBar(NamedTuple):
+    """What the progress bar shows: ``value`` of ``max``, in ``bar_style`` (ipywidgets')."""
+
+    value: int
+    max: int
+    bar_style: str
 
 
 class RunLifecycle(Generic[T]):
@@ -56,6 +64,7 @@ class RunLifecycle(Generic[T]):
     _ended: float | None
     _shown_banner: render.Banner | None
     _banner: widgets.HTML
+    _progress: widgets.IntProgress
     _throttle: RedrawThrottle
     _client: NewoClient | None
     _client_lock: asyncio.Lock
@@ -67,6 +76,17 @@ class RunLifecycle(Generic[T]):
 
     def start(self) -> asyncio.Task[T]:
         raise NotImplementedError
+
+    @property
+    def progress_bar(self) -> ProgressBar:
+        """The progress bar as shown now: value, max and style."""
+        bar = self._progress
+        return ProgressBar(bar.value, bar.max, bar.bar_style)
+
+    @property
+    def banner_html(self) -> str:
+        """The error banner's HTML as shown now ("" when there is none)."""
+        return str(self._banner.value)
 
     def static_html(self) -> str:
         """The widget's latest state as static, escaped HTML (its saved form)."""
