@@ -197,8 +197,9 @@ class OnboardingBatch:
         return tally
 
     @property
-    def done(self) -> int:
-        """Businesses whose onboarding has ended, however it ended."""
+    def ended_count(self) -> int:
+        """How many businesses' onboardings have ended, however each ended (a count: the
+        session's ``state.done`` is whether one run is done)."""
         return len(self._results)
 
     def progress(self) -> pd.DataFrame:

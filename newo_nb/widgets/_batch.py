@@ -299,7 +299,7 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         """Bar, summary and table from the batch (the throttle holds the sync)."""
         batch = self._batch
         total = len(self._ids)
-        done = batch.done if batch is not None else 0
+        done = batch.ended_count if batch is not None else 0
         counts = batch.counts() if batch is not None else {"queued": total}
         self._progress.max = max(total, 1)
         self._progress.value = done
