@@ -1,8 +1,9 @@
 """``OnboardingWidget``: the live onboarding console, built from core ipywidgets only.
 
-Data flows one way: the session folds socket events and hands each new one to
-:meth:`OnboardingWidget.handle_event`, which folds it into the widget's own
-:class:`OnboardingState` and *requests* a redraw; a :class:`RedrawThrottle` draws the
+Data flows one way: the session folds socket events into its :class:`OnboardingState`
+and tells the widget of each new one, which *requests* a redraw from that one fold (no
+second fold here); :meth:`OnboardingWidget.handle_event` folds events of a foreign stream
+(no session of this widget) into the widget's own state. A :class:`RedrawThrottle` draws the
 progress bar, status line and step table at most ten times a second inside
 ``hold_sync``, and once more at the end so the last state always shows.
 
@@ -154,6 +155,12 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
     # -- public API ---------------------------------------------------------------------
 
     @property
+    def state(self) -> OnboardingState:
+        """The state drawn: this run's session's fold, or, with no session, the one
+        :meth:`handle_event` folds (events from a foreign stream)."""
+        return self._session.state if self._session is not None else self._state
+
+    @property
     def customer(self) -> Customer:
         """The customer the fields describe; bad fields get inline messages and raise
         :class:`CustomerValidationError` (a blank Customer ID gets a fresh one each read)."""
@@ -222,7 +229,8 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
             self._table.value])
 
     def _on_event(self, event: ServerEvent) -> None:
-        self.handle_event(event)
+        """The session's ``on_event``: it has folded ``event`` already; draw from its state."""
+        self._throttle.request()
         if self._lines is not None:
             self._lines(event)
 
@@ -260,7 +268,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
 
     def _snapshot(self, status: Status | None = None, reason: str = "") -> OnboardingResult:
         at = now()
-        return self._state.result(started_at=self._started_at or at, status=status,
+        return self.state.result(started_at=self._started_at or at, status=status,
                                   reason=reason, ended_at=at if status else None)
 
     def _begin(self, customer: Customer, loop: asyncio.AbstractEventLoop) -> None:
@@ -305,7 +313,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
 
     def _redraw(self) -> None:
         """Progress, status line and table from the state (the throttle holds the sync)."""
-        state = self._state
+        state = self.state
         count = state.steps_received
         top, maximum = self._bar(count, state.max_steps)
         if maximum >= self._progress.value:
@@ -336,7 +344,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         return value, max_steps
 
     def _table_html(self) -> str:
-        state = self._state
+        state = self.state
         ordered = state.ordered_steps()
         shown = ordered[-MAX_TABLE_ROWS:]
         rows = []
