@@ -38,8 +38,13 @@ from .._progress import BatchBar, widget_front_end
 from .._session import check_timeouts
 from .._types import ENDED_STATUSES
 from . import _render as render
-from ._lifecycle import RunLifecycle
-from ._onboarding import _choose_target, _consume_exception, _running_loop
+from ._lifecycle import (
+    SOURCE_NAMES,
+    RunLifecycle,
+    choose_target,
+    consume_exception,
+    running_loop,
+)
 from ._throttle import RedrawThrottle
 
 if TYPE_CHECKING:
@@ -57,8 +62,6 @@ PAGE_SIZE = 50  # rows shown at once (one HTML widget each)
 ORDERS = (("Running and failed first", "active"), ("Input order", "input"))
 _ENDED = ENDED_STATUSES
 _FAILED = ENDED_STATUSES - {"finished"}
-_SOURCE_NAMES = {"simulator": "embedded simulator", "service": "newo service",
-                 "client": "given client"}
 Row = tuple[str, int, int | None, str, str, str]  # status, steps, max, business, industry, error
 
 
@@ -111,11 +114,11 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         self.silence_timeout = silence_timeout
         self.force = force
         self.error: BaseException | None = None  # what stopped the last run, if it raised
-        self._client, self._simulator, self._source_kind = _choose_target(client, speed,
+        self._client, self._simulator, self._source_kind = choose_target(client, speed,
                                                                           simulator)
         self._owns_client = client is None
         self._client_lock = asyncio.Lock()
-        self._loop = _running_loop()
+        self._loop = running_loop()
         if customers is None and self._simulator is not None:
             customers = self._simulator.sample_customers()  # every sample business
         # Parsed once, here: every run and every row of the table use these very customers
@@ -178,7 +181,7 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
                                 on_status=self.handle_status)
         self._begin(batch, loop)
         task = loop.create_task(self._run(batch))
-        task.add_done_callback(_consume_exception)  # shown in the banner; wait() re-raises
+        task.add_done_callback(consume_exception)  # shown in the banner; wait() re-raises
         self._task = task
         return task
 
@@ -234,7 +237,7 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         # Short and stable (nbval compares it): no ids, ports, times or secrets.
         counts = self._batch.counts() if self._batch is not None else {"queued": len(self._ids)}
         shown = "".join(f", {status}={n}" for status, n in counts.items() if n)
-        return (f"BatchOnboardingWidget(source={_SOURCE_NAMES[self._source_kind]!r}, "
+        return (f"BatchOnboardingWidget(source={SOURCE_NAMES[self._source_kind]!r}, "
                 f"status={self._phase!r}, businesses={len(self._ids)}{shown}, "
                 f"invalid_rows={len({p['row'] for p in self._problems})})")
 
@@ -353,11 +356,7 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
     # -- building and callbacks ---------------------------------------------------------
 
     def _build(self) -> None:
-        self._start_button = widgets.Button(description="Start", button_style="primary",
-                                            icon="play")
-        self._cancel_button = widgets.Button(description="Cancel", disabled=True, icon="stop")
-        self._start_button.on_click(partial(self._from_ui, self._start_clicked))
-        self._cancel_button.on_click(partial(self._from_ui, self.cancel))
+        self._build_run_buttons()
         self._progress = widgets.IntProgress(value=0, min=0, max=1, description="Businesses")
         self._summary = widgets.HTML()
         self._order_picker = widgets.ToggleButtons(options=ORDERS, value="active",

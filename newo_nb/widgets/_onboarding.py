@@ -22,7 +22,6 @@ import json
 import logging
 import math
 import os
-import socket
 from collections.abc import Callable, Coroutine
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -38,7 +37,13 @@ from .._session import check_timeouts
 from .._state import OnboardingResult, OnboardingState, StepKey
 from .._types import Status, now
 from . import _render as render
-from ._lifecycle import RunLifecycle
+from ._lifecycle import (
+    SOURCE_NAMES,
+    RunLifecycle,
+    choose_target,
+    consume_exception,
+    running_loop,
+)
 from ._throttle import RedrawThrottle
 
 if TYPE_CHECKING:
@@ -46,7 +51,6 @@ if TYPE_CHECKING:
 
     from .._cassette import Cassette
     from .._session import OnboardingSession
-    from ..simulator import Simulator
 
 __all__ = ["OnboardingWidget"]
 
@@ -66,8 +70,6 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
 MAX_TABLE_ROWS = 300  # newest steps drawn; w.steps keeps them all
 _BAR_STYLE = {"running": "info", "finished": "success", "error": "danger",
               "timeout": "warning", "cancelled": "warning"}
-_SOURCE_NAMES = {"simulator": "embedded simulator", "service": "newo service",
-                 "client": "given client"}
 
 
 class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
@@ -115,13 +117,13 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         self.silence_timeout = silence_timeout
         self.result: OnboardingResult | None = None
         self.error: BaseException | None = None  # what stopped the last run, if it raised
-        self._client, self._simulator, self._source_kind = _choose_target(client, speed,
+        self._client, self._simulator, self._source_kind = choose_target(client, speed,
                                                                           simulator, replay)
         if customer is None and self._simulator is not None and self._simulator.replay:
             customer = self._simulator.replay.as_customer()  # the recorded one, a fresh ID
         self._owns_client = client is None
         self._client_lock = asyncio.Lock()
-        self._loop = _running_loop()  # where widget callbacks are handed over to
+        self._loop = running_loop()  # where widget callbacks are handed over to
         self._phase = "idle"
         self._state = OnboardingState("")
         # rendered table rows by step identity, with the step drawn (a revision redraws it)
@@ -187,7 +189,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         loop = self._loop_to_start_on()
         self._begin(customer, loop)
         task = loop.create_task(self._run(customer))
-        task.add_done_callback(_consume_exception)  # shown in the banner; wait() re-raises
+        task.add_done_callback(consume_exception)  # shown in the banner; wait() re-raises
         self._task = task
         return task
 
@@ -215,7 +217,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
 
     def __repr__(self) -> str:
         # Short and stable (nbval compares it): no ids, ports, times or secrets.
-        source = _SOURCE_NAMES[self._source_kind]
+        source = SOURCE_NAMES[self._source_kind]
         return f"OnboardingWidget(source={source!r}, status={self._phase!r})"
 
     def static_html(self) -> str:
@@ -377,12 +379,8 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         self._messages = {name: widgets.HTML() for name, _, _ in FIELDS}
         for name, box in self._inputs.items():
             box.observe(partial(self._field_edited, name), names="value")
-        self._start_button = widgets.Button(description="Start", button_style="primary",
-                                            icon="play")
-        self._cancel_button = widgets.Button(description="Cancel", disabled=True, icon="stop")
+        self._build_run_buttons()
         self._check_button = widgets.Button(description="Check status", icon="question")
-        self._start_button.on_click(partial(self._from_ui, self._start_clicked))
-        self._cancel_button.on_click(partial(self._from_ui, self.cancel))
         self._check_button.on_click(partial(self._from_ui, self._check_clicked))
         self._progress = widgets.IntProgress(value=0, min=0, max=1, description="Progress")
         self._status = widgets.HTML()
@@ -411,7 +409,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
 
     def _sample_picked(self, change: dict[str, Any]) -> None:
         fill = partial(self._fill, self._samples[change["new"]][1])
-        if _running_loop() is self._loop:  # set from code on the loop: fill before returning
+        if running_loop() is self._loop:  # set from code on the loop: fill before returning
             fill()
         else:  # a click, maybe on a subshell thread
             self._from_ui(fill)
@@ -443,7 +441,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.ensure_future(coro)
-        task.add_done_callback(_consume_exception)
+        task.add_done_callback(consume_exception)
 
     def _status_target(self) -> str:
         if self._run_customer is not None:
@@ -457,45 +455,11 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         raise CustomerValidationError([error])
 
 
-def _choose_target(
-    client: NewoClient | None, speed: float | str, simulator: bool | None = None,
-    replay: str | os.PathLike[str] | Cassette | None = None,
-) -> tuple[NewoClient | None, Simulator | None, str]:
-    """The given client; else what ``simulator`` says; else the real service when a secret
-    is set, and the embedded simulator when none is. A cassette to replay means the
-    simulator."""
-    if replay is not None:
-        if client is not None or simulator is False:
-            raise ValueError("replay=... runs the embedded simulator: leave out client= and "
-                             "simulator=False")
-        simulator = True
-    if client is not None:
-        if simulator is not None:
-            raise ValueError(f"simulator={simulator!r} with client=...: give one of them (the "
-                             "client decides where the widget talks to)")
-        return client, None, "client"
-    if simulator is None:
-        simulator = not os.environ.get("NEWO_CLIENT_SECRET", "").strip()
-    if not simulator:
-        return NewoClient(), None, "service"  # no secret: ConfigurationError says how
-    from ..simulator import Simulator
-
-    # A port chosen now lets the sample's website URL be filled in before the simulator
-    # starts (lazily, on the running loop, at the first run).
-    return None, Simulator(port=_free_port(), speed=speed, replay=replay), "simulator"
-
-
 def _replay_note(cassette: Cassette) -> str:
     """Says plainly that what the widget shows is a recorded run played back."""
     return (f'<br><span class="newo-replay">Replaying a recorded run '
             f"({html.escape(cassette.external_id)}, {len(cassette.events)} events, "
             f"{html.escape(cassette.status)}): not a live scrape</span>")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _prefill(customer: Customer | None, name: str, keep_id: bool) -> str:
@@ -505,16 +469,3 @@ def _prefill(customer: Customer | None, name: str, keep_id: bool) -> str:
     if name == "query_params":
         return json.dumps(dict(value)) if value else ""
     return str(value) if value else ""
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-
-
-def _consume_exception(task: asyncio.Future[Any]) -> None:
-    """Mark a failure as seen: the widget shows it, and awaiting callers get it raised."""
-    if not task.cancelled():
-        task.exception()
