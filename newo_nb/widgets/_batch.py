@@ -38,13 +38,7 @@ from .._progress import BatchBar, widget_front_end
 from .._session import check_timeouts
 from .._types import ENDED_STATUSES
 from . import _render as render
-from ._lifecycle import (
-    SOURCE_NAMES,
-    RunLifecycle,
-    choose_target,
-    consume_exception,
-    running_loop,
-)
+from ._lifecycle import SOURCE_NAMES, RunLifecycle, choose_target, consume_exception, running_loop
 from ._throttle import RedrawThrottle
 
 if TYPE_CHECKING:

@@ -37,13 +37,7 @@ from .._session import check_timeouts
 from .._state import OnboardingResult, OnboardingState, StepKey
 from .._types import Status, now
 from . import _render as render
-from ._lifecycle import (
-    SOURCE_NAMES,
-    RunLifecycle,
-    choose_target,
-    consume_exception,
-    running_loop,
-)
+from ._lifecycle import SOURCE_NAMES, RunLifecycle, choose_target, consume_exception, running_loop
 from ._throttle import RedrawThrottle
 
 if TYPE_CHECKING:
