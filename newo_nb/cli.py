@@ -1,5 +1,6 @@
-"""``newo-nb demo`` (onboard every sample business on the embedded simulator) and
-``newo-nb simulator`` (serve the simulator until Ctrl-C)."""
+"""``newo-nb demo`` (onboard every sample business on the embedded simulator),
+``newo-nb simulator`` (serve the simulator until Ctrl-C), ``newo-nb onboard FILE``,
+``newo-nb journal`` and ``newo-nb app`` (each of the last three in its own ``_cli_*`` module)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ import asyncio
 import contextlib
 import math
 import os
+
+from ._cli_app import add_app_parser
+from ._cli_journal import add_journal_parser
+from ._cli_onboard import add_onboard_parser
 
 __all__ = ["main"]
 
@@ -84,7 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     serve.add_argument("--speed", type=_speed, default=1.0)
+    add_onboard_parser(sub, _speed)
+    add_journal_parser(sub)
+    add_app_parser(sub, _speed)
     args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is not None:
+        return int(args.handler(args))
     if args.command == "demo":
         return asyncio.run(_demo(args.speed, args.limit, args.concurrency, args.out))
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how the simulator stops
