@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -73,8 +74,13 @@ def run_app(args: argparse.Namespace) -> int:
     where = "the Newo service" if target == "service" else "the embedded simulator"
     print(f"newo-nb app on http://{args.host}:{args.port}/ (talking to {where}); Ctrl-C stops "
           "it", flush=True)
+    voila = subprocess.Popen(  # noqa: S603 - our interpreter, our notebook, our flags
+        voila_command(host=args.host, port=args.port, open_browser=args.open), env=env)
+    # Stopped with SIGTERM (a service manager, a test): Voilà and its kernels stop too.
+    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: voila.terminate())
     try:
-        return subprocess.call(  # noqa: S603 - our interpreter, our notebook, our flags
-            voila_command(host=args.host, port=args.port, open_browser=args.open), env=env)
+        return voila.wait()
     except KeyboardInterrupt:  # Voilà got the same Ctrl-C and stops itself
-        return 0
+        return voila.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -9,7 +9,6 @@ resume test, which SIGKILLs a real child ``newo-nb onboard`` mid-batch.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import os
@@ -18,7 +17,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -29,42 +27,9 @@ from newo_nb import OnboardingBatch, load_journal
 from newo_nb.cli import main
 from newo_nb.simulator import Faults, Simulator
 
+from ._served import ThreadedSimulator
+
 FIELDS = ("name", "email", "source", "phone_number", "country_code", "external_customer_id")
-
-
-class ThreadedSimulator:
-    """A Simulator serving from a background thread's event loop until ``stop()``."""
-
-    def __init__(self, speed: float) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.sim = Simulator(speed=speed)
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self._thread.start()
-        self.call(self.sim.start())
-
-    def call(self, coroutine: Any, timeout: float = 30.0) -> Any:
-        future: Future[Any] = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
-        return future.result(timeout)
-
-    def started(self, external_id: str) -> int:
-        """``onboarding_started`` received for this customer (read on the server's loop)."""
-        async def count() -> int:
-            return self.sim.onboardings_started(external_id)
-        return int(self.call(count()))
-
-    def stop(self) -> None:
-        self.call(self.sim.stop())
-        self.call(_cancel_the_rest())  # the server's per-socket ping tasks
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(timeout=10)
-        self.loop.close()
-
-
-async def _cancel_the_rest() -> None:
-    others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-    for task in others:
-        task.cancel()
-    await asyncio.gather(*others, return_exceptions=True)
 
 
 @pytest.fixture(scope="module")

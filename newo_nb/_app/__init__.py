@@ -38,7 +38,9 @@ def onboarding_app(*, simulator: bool | None = None, speed: float | str | None =
     """The app's page; ``simulator``/``speed`` default to what ``newo-nb app`` set."""
     if simulator is None:
         target = os.environ.get(TARGET_ENV, "").strip().lower()
-        simulator = None if not target else target == "simulator"
+        # As the widgets decide: no target given, a set secret picks the service.
+        simulator = (target == "simulator" if target
+                     else not os.environ.get("NEWO_CLIENT_SECRET", "").strip())
     if speed is None:
         speed = os.environ.get(SPEED_ENV, "").strip() or 4.0
     return OnboardingApp(simulator=simulator, speed=speed)
@@ -48,7 +50,7 @@ class OnboardingApp(widgets.VBox):
     """Two tabs: one business (``OnboardingWidget``), many from a file upload
     (``BatchOnboardingWidget``), both on the same target."""
 
-    def __init__(self, *, simulator: bool | None, speed: float | str) -> None:
+    def __init__(self, *, simulator: bool, speed: float | str) -> None:
         from ..widgets import OnboardingWidget
 
         super().__init__()
@@ -72,7 +74,7 @@ class OnboardingApp(widgets.VBox):
             "optionally <code>phone_number</code>, <code>country_code</code>, "
             "<code>referral</code>, <code>external_customer_id</code>.</p>")
         controls = [self.upload]
-        if self.single.simulator is not None:
+        if simulator:
             controls.append(self.samples)
             self.samples.on_click(lambda _button: self._hand_to_loop(self._show_samples))
         many = widgets.VBox([hint, widgets.HBox(controls), self.notice, self._batch_slot])
@@ -94,6 +96,9 @@ class OnboardingApp(widgets.VBox):
             return
         upload = self.upload.value[0]
         name, content = str(upload["name"]), bytes(upload["content"])
+        # Customers' data leaves the widget's state (it would be synced and could be saved);
+        # an empty value also lets the same file be uploaded again.
+        self.upload.value = ()
         if len(content) > _MAX_UPLOAD:
             self._say(f"{name} is {len(content):,} bytes; the app takes files up to "
                       f"{_MAX_UPLOAD:,}. Use newo-nb onboard FILE for bigger ones.")
