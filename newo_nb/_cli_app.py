@@ -51,7 +51,7 @@ def voila_command(*, host: str, port: int, open_browser: bool) -> list[str]:
 
     command = [sys.executable, "-m", "voila", str(APP_NOTEBOOK), f"--port={port}",
                f"--Voila.ip={host}", "--strip_sources=True", "--show_tracebacks=False",
-               "--theme=light"]
+               "--theme=light", "--preheat_kernel=True"]
     if not open_browser:
         command.append("--no-browser")
     return command
