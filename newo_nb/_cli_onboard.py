@@ -117,11 +117,10 @@ async def _onboard(customers: CustomerFile, args: argparse.Namespace) -> int:
         where = "the embedded simulator" if args.simulator else client.base_url
         print(f"Onboarding {len(customers.rows)} rows of {customers.name} on {where}",
               file=sys.stderr)
-        progress = StatusBar(len(customers.rows))
         batch = OnboardingBatch(client, customers.rows, concurrency=args.concurrency,
-                                timeout=args.timeout, force=args.force,
-                                on_status=progress.on_status)
-        progress.expect(len(batch.customers))
+                                timeout=args.timeout, force=args.force)
+        progress = StatusBar(len(batch.customers))  # the valid rows: those that will run
+        batch.on_status = progress.on_status
         try:
             await batch.run()
         finally:
@@ -147,11 +146,6 @@ class StatusBar:
         self._running: set[str] = set()
         self._bar = tqdm(total=total, desc="onboarding", unit="business",
                          file=file or sys.stderr, mininterval=0.2, dynamic_ncols=True)
-
-    def expect(self, total: int) -> None:
-        """The number that will run (the valid rows), once the input has been checked."""
-        self._bar.total = total
-        self._bar.refresh()
 
     def on_status(self, external_id: str, status: str) -> None:
         ended = status in _ENDED
@@ -182,8 +176,9 @@ def report(batch: OnboardingBatch, customers: CustomerFile, *, seconds: float,
         parts.append(f"{len(batch.reused)} of them from the journal, not onboarded again")
     bad = _bad_rows(batch, customers)
     bad_rows = len({label for label, *_ in bad})
-    print(f"{len(results)} businesses: {', '.join(parts) or 'none ran'}; {bad_rows} bad "
-          f"input rows; {seconds:.1f} s", file=out)
+    print(f"{_count(len(results), 'business', 'businesses')}: "
+          f"{', '.join(parts) or 'none ran'}; {_count(bad_rows, 'bad input row', 'bad input rows')}"
+          f"; {seconds:.1f} s", file=out)
     failed = results[results["status"] != "finished"]
     if len(failed):
         print("\nNot finished:", file=out)
@@ -194,6 +189,10 @@ def report(batch: OnboardingBatch, customers: CustomerFile, *, seconds: float,
               "others are not onboarded twice):", file=out)
         for label, problem_field, value, problem in bad:
             print(f"  {label}: {problem_field} {value!r} {problem}", file=out)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def _bad_rows(batch: OnboardingBatch, customers: CustomerFile) -> list[tuple[str, str, Any, str]]:

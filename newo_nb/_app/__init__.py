@@ -80,8 +80,7 @@ class OnboardingApp(widgets.VBox):
         many = widgets.VBox([hint, widgets.HBox(controls), self.notice, self._batch_slot])
         self.tabs = widgets.Tab(children=[self.single, many],
                                 titles=("One business", "Many from a file"))
-        title = widgets.HTML("<h2>Newo onboarding</h2>")
-        self.children = [title, self.tabs]
+        self.children = [self.tabs]  # each widget carries its own title
         self.upload.observe(lambda change: self._hand_to_loop(self._uploaded), names="value")
 
     def _hand_to_loop(self, callback: Any) -> None:
