@@ -181,6 +181,28 @@ def test_a_second_run_takes_finished_customers_from_the_journal(
     assert [server.started(r["external_customer_id"]) for r in rows] == [1, 1, 1]
 
 
+def test_concurrency_bounds_the_runs_at_once(
+    journal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    paced = ThreadedSimulator(speed=20.0)  # about a second a run: runs overlap
+    try:
+        monkeypatch.setenv("NEWO_CLIENT_SECRET", paced.sim.client_secret)
+        monkeypatch.setenv("NEWO_BASE_URL", paced.sim.base_url)
+        rows = sample_rows(paced, 5, "concurrency")
+        assert main(["onboard", str(write(rows, tmp_path / "customers.csv")),
+                     "--concurrency", "2"]) == 0
+    finally:
+        paced.stop()
+    results = load_journal(journal).results
+    edges = sorted([(t, 1) for t in results["started_at"]]
+                   + [(t, -1) for t in results["ended_at"]])
+    at_once = peak = 0
+    for _, change in edges:  # an end sorts before a start at the same instant
+        at_once += change
+        peak = max(peak, at_once)
+    assert peak == 2
+
+
 @pytest.mark.parametrize(("arguments", "message"), [
     (["missing.csv"], "missing.csv does not exist"),
     (["customers.txt"], "cannot tell its format from .txt"),
