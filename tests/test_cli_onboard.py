@@ -274,6 +274,35 @@ def test_resumes_after_sigkill_and_onboards_nobody_twice(tmp_path: Path) -> None
         paced.stop()
 
 
+def test_ctrl_c_stops_keeps_what_ran_and_says_how_to_resume(tmp_path: Path) -> None:
+    """SIGINT (Ctrl-C) to a real child mid-batch: exit 130, every run ended in the journal."""
+    paced = ThreadedSimulator(speed=6.0)
+    try:
+        rows = sample_rows(paced, 6, "ctrl-c")
+        journal = tmp_path / "journal.sqlite3"
+        env = {**os.environ, "NEWO_CLIENT_SECRET": paced.sim.client_secret,
+               "NEWO_BASE_URL": paced.sim.base_url, "NEWO_ORIGIN": paced.sim.origin,
+               "NEWO_NB_JOURNAL": str(journal)}
+        child = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "newo_nb.cli", "onboard",
+             str(write(rows, tmp_path / "customers.csv")), "--concurrency", "2"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            _wait_for_progress(child, "finished=1")
+        finally:
+            child.send_signal(signal.SIGINT)
+            _, err = child.communicate(timeout=60)
+    finally:
+        paced.stop()
+    assert child.returncode == 130, err
+    assert "run the same command again to resume" in err
+    results = load_journal(journal).results
+    assert "finished" in set(results["status"])
+    assert "cancelled" in set(results["status"])  # the ones running when Ctrl-C came
+    # every run that began has its end recorded (not "the journal holds no end")
+    assert not results["error"].fillna("").str.contains("holds no end").any()
+
+
 def _wait_for_progress(child: subprocess.Popen[str], marker: str) -> None:
     """Read the child's progress bar (stderr) until ``marker`` shows; fail if it exits."""
     assert child.stderr is not None
