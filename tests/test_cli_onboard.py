@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from newo_nb import OnboardingBatch, load_journal
+from newo_nb import Customer, OnboardingBatch, load_journal
 from newo_nb.cli import main
 from newo_nb.simulator import Faults, Simulator
 
@@ -236,13 +236,17 @@ def test_concurrency_must_be_positive(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 @pytest.mark.xfail(strict=True, reason="an interrupted run is sent again until issue 13's "
-                   "resumable onboard_many (attach, don't resend) lands")
+                   "resumable onboard_many (attach, don't resend) lands; passes with it merged")
 def test_resumes_after_sigkill_and_onboards_nobody_twice(tmp_path: Path) -> None:
     """A real child ``newo-nb onboard`` is killed mid-batch, then run again."""
     paced = ThreadedSimulator(speed=6.0)  # a run takes a few seconds: the kill lands mid-run
     try:
         rows = sample_rows(paced, 6, "resume")
+        for row in rows[3:]:  # no id given: the one derived from who the customer is
+            row["external_customer_id"] = None
         path = write(rows, tmp_path / "customers.csv")
+        ids = [Customer.from_mapping({k: v for k, v in row.items() if v}).external_id
+               for row in rows]
         env = {**os.environ, "NEWO_CLIENT_SECRET": paced.sim.client_secret,
                "NEWO_BASE_URL": paced.sim.base_url, "NEWO_ORIGIN": paced.sim.origin,
                "NEWO_NB_JOURNAL": str(tmp_path / "journal.sqlite3")}
@@ -263,13 +267,18 @@ def test_resumes_after_sigkill_and_onboards_nobody_twice(tmp_path: Path) -> None
         assert again.returncode == 0, again.stdout + again.stderr
         assert "6 businesses: 6 finished" in again.stdout
         assert "from the journal" in again.stdout
-        assert [paced.started(r["external_customer_id"]) for r in rows] == [1] * 6
+        assert [paced.started(external_id) for external_id in ids] == [1] * 6
         frames = OnboardingBatch.read_frames(tmp_path / "out")
         assert (frames["results"]["status"] == "finished").all()
         steps = frames["steps"]
         per_business = steps.groupby("external_id")["step_number"]
         assert (per_business.nunique() == per_business.size()).all()  # no step twice
-        assert (frames["results"]["missing_steps"] == 0).all()
+        # Steps the service sent while no process listened are gone (socket.io keeps no
+        # replay): they are counted as missing, never invented; the rest are all there.
+        results = frames["results"]
+        assert (results["steps_received"] + results["missing_steps"]
+                == results["max_steps"]).all()
+        assert results["steps_received"].min() > 0
     finally:
         paced.stop()
 
