@@ -1,5 +1,5 @@
-"""Both widgets in the other front ends, in a real browser: Notebook 7, and ``newo-nb app``
-(Voilà). JupyterLab is ``test_browser.py``'s.
+"""Both widgets in every front end, in a real browser: Notebook 7, ``newo-nb app`` (Voilà),
+and the batch widget in JupyterLab (the onboarding widget there is ``test_browser.py``'s).
 
 Notebook 7 opens the onboarding and batch notebooks of ``tests/browser/`` and runs them;
 Voilà serves the app as ``newo-nb app --simulator`` does for a person, and the test uses
@@ -59,10 +59,29 @@ def test_notebook_7_drives_both_widgets(tmp_path: Path) -> None:
 
         page = browser.new_page(viewport={"width": 1200, "height": 2200})
         run_all_cells(page, nb7.url, BATCH.name, nb7.notebook_path)
-        assert "BATCH finished=6 OF 6" in printed(page, "BATCH")
-        page.wait_for_function(_BAR_FULL, arg=1, timeout=RUN_TIMEOUT_MS)
-        summary = page.inner_text(".newo-batch-summary")
-        assert "6 of 6 done" in summary
+        _check_finished_batch(page)
+
+
+def test_jupyterlab_drives_the_batch_widget(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with lab_serving(tmp_path, [BATCH]) as lab, sync_playwright() as p, \
+            chromium(p) as browser:
+        page = browser.new_page(viewport={"width": 1200, "height": 2200})
+        run_all_cells(page, lab.url, BATCH.name)
+        _check_finished_batch(page)
+
+
+def _check_finished_batch(page: object) -> None:
+    from playwright.sync_api import Page
+
+    assert isinstance(page, Page)
+    assert "BATCH finished=6 OF 6" in printed(page, "BATCH")
+    page.wait_for_function(_BAR_FULL, arg=1, timeout=RUN_TIMEOUT_MS)
+    assert "6 of 6 done" in page.inner_text(".newo-batch-summary")
+    rows = page.eval_on_selector_all(
+        "tr", "rows => rows.filter(r => r.textContent.includes('sample-')).length")
+    assert rows == 6  # one table row per business, each shown
 
 
 class App:
