@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -35,7 +36,6 @@ from .browser._lab import (
     printed,
     run_all_cells,
 )
-from .test_browser import _check_finished_run
 
 HERE = Path(__file__).parent
 ONBOARDING = HERE / "browser" / "onboarding.ipynb"
@@ -190,6 +190,21 @@ def test_voila_app_onboards_one_business_and_a_file(
             timeout=RUN_TIMEOUT_MS)
         assert "finished 3" in page.inner_text(".newo-batch-summary").lower()
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+def _check_finished_run(page: object) -> None:
+    """The onboarding notebook's run reached 100%, every step shown, the card filled."""
+    from playwright.sync_api import Page
+
+    assert isinstance(page, Page)
+    page.wait_for_function(_BAR_FULL, arg=1, timeout=RUN_TIMEOUT_MS)
+    match = re.search(r"RESULT (\w+) STEPS (\d+) OF (\d+)", printed(page, "RESULT"))
+    assert match
+    assert match.group(1) == "finished"
+    assert int(match.group(2)) == int(match.group(3)) > 3
+    shown = page.eval_on_selector_all("tr.newo-step", "rows => rows.map(r => r.dataset.step)")
+    assert [int(n) for n in shown] == list(range(1, int(match.group(3)) + 1))
+    _check_result_card(page)
 
 
 def _check_result_card(page: object) -> None:
