@@ -41,7 +41,7 @@ def add_onboard_parser(sub: Any, speed: Callable[[str], float]) -> None:
         "onboard", help="onboard every business of a CSV, Excel, Parquet or JSON lines file",
         description="Onboard every business of FILE (CSV, Excel, Parquet or JSON lines; "
                     "columns name, email, source, phone_number, country_code, referral, "
-                    "external_customer_id, query_params) on the Newo service "
+                    "external_customer_id, query_params, source_type) on the Newo service "
                     "(NEWO_CLIENT_SECRET) or the embedded simulator. Run it again after an "
                     "interruption: finished customers come back from the journal and "
                     "nobody is onboarded twice. Exit codes: 0 all finished, 1 some failed, "

@@ -27,7 +27,7 @@ __all__ = ["SUFFIXES", "CustomerFile", "CustomerFileError", "read_customer_file"
 SUFFIXES = {".csv": "CSV", ".xlsx": "Excel", ".xlsm": "Excel", ".parquet": "Parquet",
             ".jsonl": "JSON lines", ".ndjson": "JSON lines"}
 _FIELDS_HINT = ("columns name, email, source (required), phone_number, country_code, "
-                "referral, external_customer_id, query_params")
+                "referral, external_customer_id, query_params, source_type")
 
 
 class CustomerFileError(ValueError):

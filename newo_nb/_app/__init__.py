@@ -72,7 +72,8 @@ class OnboardingApp(widgets.VBox):
             "<p>A CSV, Excel, Parquet or JSON lines file, one business per row, with columns "
             "<code>name</code>, <code>email</code>, <code>source</code> (the website) and "
             "optionally <code>phone_number</code>, <code>country_code</code>, "
-            "<code>referral</code>, <code>external_customer_id</code>.</p>")
+            "<code>referral</code>, <code>external_customer_id</code>, "
+            "<code>source_type</code>.</p>")
         controls = [self.upload]
         if simulator:
             controls.append(self.samples)
