@@ -235,8 +235,6 @@ def test_concurrency_must_be_positive(capsys: pytest.CaptureFixture[str]) -> Non
 # -- resume after a SIGKILL ----------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="an interrupted run is sent again until issue 13's "
-                   "resumable onboard_many (attach, don't resend) lands; passes with it merged")
 def test_resumes_after_sigkill_and_onboards_nobody_twice(tmp_path: Path) -> None:
     """A real child ``newo-nb onboard`` is killed mid-batch, then run again."""
     paced = ThreadedSimulator(speed=6.0)  # a run takes a few seconds: the kill lands mid-run
