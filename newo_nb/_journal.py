@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 from ._customer import Customer
 from ._exceptions import ConfigurationError, CustomerValidationError
 from ._protocol import decode
-from ._secrets import redact
+from ._secrets import redact, redact_json
 from ._state import OnboardingResult, OnboardingState, Status
 
 if TYPE_CHECKING:
@@ -271,8 +271,13 @@ class Journal:
         if batch_id is not None:
             self.link(batch_id, run_id)
 
-    def record(self, external_id: str, event_name: str, payload: Any, received_at: float) -> None:
-        """Append one raw event, as received, to the run of ``external_id``."""
+    def record(self, external_id: str, event_name: str, payload: Any, received_at: float,
+               raw_text: str | None = None) -> None:
+        """Append one raw event, as received, to the run of ``external_id``.
+
+        ``raw_text`` is the payload's JSON as the socket carried it: stored as it is (never
+        the secret: redacted too), it spares encoding the payload again.
+        """
         run_id = self._open_runs.get(external_id)
         if run_id is None:  # a session this journal did not see start: keep its events anyway
             run_id = self._write(
@@ -281,7 +286,8 @@ class Journal:
             if run_id is None:
                 return
             self._open_runs[external_id] = run_id
-        self._pending.append((run_id, event_name, received_at, _payload_json(payload)))
+        text = _payload_json(payload) if raw_text is None else redact_json(raw_text)
+        self._pending.append((run_id, event_name, received_at, text))
         self._schedule_flush()
 
     def run_ended(self, external_id: str, status: Status, reason: str,

@@ -199,10 +199,11 @@ class OnboardingSession:
 
     # -- incoming -----------------------------------------------------------------------
 
-    def _receive(self, event_name: str, payload: Any, received_at: float) -> None:
+    def _receive(self, event_name: str, payload: Any, received_at: float,
+                 raw_text: str | None = None) -> None:
         journal = self.client.journal
         if journal is not None:
-            journal.record(self.external_id, event_name, payload, received_at)
+            journal.record(self.external_id, event_name, payload, received_at, raw_text)
         event = decode(payload, event_name=event_name, received_at=received_at)
         if not self.state.apply(event):
             return
