@@ -2,7 +2,8 @@
 
     python -m bench                  # the full run (about 10 minutes on 2 cores)
     python -m bench --smoke          # tiny sizes, seconds; what the test suite runs
-    python -m bench --only frames    # one benchmark (pipeline, scale, widget, frames, startup)
+    python -m bench --only frames    # one benchmark (pipeline, scale, widget, frames, startup,
+                                     # looplag)
 
 Each figure is printed beside its baseline (measured in the same run), their ratio and
 the goal. The full run writes ``bench/RESULTS.md``; ``--json PATH`` writes the rows.
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from . import _common, frames, pipeline, scale, startup, widget
+from . import _common, frames, looplag, pipeline, scale, startup, widget
 from ._common import Row
 
 
@@ -38,10 +39,11 @@ class Sizes:
     frame_repeats: int
     import_repeats: int
     first_step_tries: int
+    looplag_businesses: int
 
 
-FULL = Sizes(100_000, 3, [100, 500, 1000], 10_000, 3, 1_000_000, 2, 7, 5)
-SMOKE = Sizes(2_000, 1, [5], 300, 1, 20_000, 1, 1, 1)
+FULL = Sizes(100_000, 3, [100, 500, 1000], 10_000, 3, 1_000_000, 2, 7, 5, 2_000)
+SMOKE = Sizes(2_000, 1, [5], 300, 1, 20_000, 1, 1, 1, 5)
 
 BENCHES: dict[str, Callable[[Sizes], list[Row]]] = {
     "pipeline": lambda s: pipeline.run(s.pipeline_events, s.pipeline_repeats),
@@ -49,6 +51,7 @@ BENCHES: dict[str, Callable[[Sizes], list[Row]]] = {
     "widget": lambda s: widget.run(s.widget_events, s.widget_repeats),
     "frames": lambda s: frames.run(s.frame_rows, s.frame_repeats),
     "startup": lambda s: startup.run(s.import_repeats, s.first_step_tries),
+    "looplag": lambda s: looplag.run(s.looplag_businesses),
 }
 
 RESULTS = Path(__file__).with_name("RESULTS.md")

@@ -246,5 +246,6 @@ class OnboardingSession:
         self.connection_status = "closed"
         for task in list(self._tasks):
             task.cancel()
-        if self._conn is not None:
-            await self._conn.close()
+        conn, self._conn = self._conn, None  # a finished session keeps no socket.io client:
+        if conn is not None:  # ~150 objects a session the collector would walk (bench 2, 6)
+            await conn.close()
