@@ -11,8 +11,12 @@ take them). The baseline is the same batch in a fresh kernel with no widget
 The probe is a callback the loop should run every 5 ms; its lag is how late it ran
 (``loop.time()`` minus its due time): the delay every cell, comm message and widget click
 would see. A watchdog thread samples the loop thread's stack whenever the probe is more
-than 20 ms overdue, so each stall is reported with the code that caused it, and
-``gc.callbacks`` time the collector's pauses.
+than 20 ms overdue, so each stall is reported with the code that caused it (samples are
+kept only while the loop thread is running, or waiting inside newo-nb, e.g. on a disk
+write: a stall the OS caused by running other processes says nothing about our code), and
+``gc.callbacks`` time the collector's pauses. "busy" lag is the part of each lag the loop
+thread spent running (its CPU time past the interval): on a shared machine the wall lag
+also holds the time the OS gave other processes, which the same-run baseline shows too.
 
 Kernel side: ``await bench.looplag.kernel_run(kind, url, count)`` prints one JSON line.
 The smoke run calls it in-process, without a kernel.
@@ -53,7 +57,8 @@ class LagProbe:
         self.stall = stall
         self.lags: list[float] = []
         self.busy: list[float] = []  # per tick: how much of the lag the loop thread ran
-        self.stalls: collections.Counter[str] = collections.Counter()
+        self.stalls: collections.Counter[str] = collections.Counter()  # the loop thread ran
+        self.waits: collections.Counter[str] = collections.Counter()  # it waited in our code
         self.gc_pauses: list[tuple[int, float]] = []  # (generation, seconds)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._handle: asyncio.TimerHandle | None = None
@@ -110,10 +115,16 @@ class LagProbe:
             cpu, ran = time.clock_gettime(clock), cpu
             # Only while the loop thread runs: a stall the OS caused (other processes on a
             # shared machine) says nothing about the code the loop was in.
-            if overdue > self.stall and cpu - ran > 0.0005:
-                frame = sys._current_frames().get(main)
-                if frame is not None:
-                    self.stalls[_where(traceback.extract_stack(frame))] += 1
+            if overdue <= self.stall:
+                continue
+            frame = sys._current_frames().get(main)
+            if frame is None:
+                continue
+            where = _where(traceback.extract_stack(frame))
+            if cpu - ran > 0.0005:
+                self.stalls[where] += 1
+            elif "newo_nb" in frame.f_code.co_filename or "_journal" in where:
+                self.waits[where] += 1  # not running, inside our code: waiting on I/O
 
     def summary(self) -> dict[str, Any]:
         lags, busy = sorted(self.lags), sorted(self.busy)
@@ -125,6 +136,7 @@ class LagProbe:
             "max_ms": 1e3 * lags[-1] if lags else 0.0,
             "over_20ms": sum(lag > 0.020 for lag in lags),
             "stall_samples": self.stalls.most_common(8),
+            "wait_samples": self.waits.most_common(5),
             "gc_max_ms": 1e3 * max((s for _, s in self.gc_pauses), default=0.0),
             "gc_full": len(full), "gc_full_max_ms": 1e3 * max(full, default=0.0),
         }

@@ -166,8 +166,8 @@ def _marginal(small: dict[str, dict[str, Any]], large: dict[str, dict[str, Any]]
 
     newo, bare = slope("newo"), slope("bare")
     return Row(f"2. scale ({low:,} → {high:,})", "marginal RSS per session", round(newo, 1),
-               round(bare, 1), "KiB", "≤ 2× bare",
-               None if _common.IN_PROCESS else newo <= 2 * bare,
+               round(bare, 1), "KiB", "≤ 1.5× bare",
+               None if _common.IN_PROCESS else newo <= 1.5 * bare,
                note="slope of peak-RSS growth between the two counts")
 
 
@@ -183,7 +183,7 @@ def _rows(count: int, newo: dict[str, Any], bare: dict[str, Any]) -> list[Row]:
             not any(bad.values()), extra={"newo_events": newo["events"],
                                           "bare_events": bare["events"]}),
         Row(name, "RSS per session", round(per_newo, 1), round(per_bare, 1), "KiB",
-            "≤ 2× bare", None if _common.IN_PROCESS else per_newo <= 2 * per_bare,
+            "≤ 1.5× bare", None if _common.IN_PROCESS else per_newo <= 1.5 * per_bare,
             note="smoke: one process, RSS not isolated" if _common.IN_PROCESS else
             f"peak RSS {newo['peak'] / 1024:.0f} MiB vs {bare['peak'] / 1024:.0f} MiB"),
         Row(name, "wall time", round(newo["wall"], 2), round(bare["wall"], 2), "s",
