@@ -1,4 +1,4 @@
-"""Short garbage-collector pauses while a batch runs, so a kernel's loop never stalls on one.
+"""Short garbage-collector pauses while onboardings run: a kernel's loop never stalls on one.
 
 A full collection walks every object the cyclic collector tracks, in the whole process.
 In a kernel with pandas, IPython and ipywidgets loaded that is 100,000 objects or more
@@ -6,11 +6,13 @@ before a batch adds its own, and on the benchmark machine the walk took 50 ms of
 longer in wall time when the machine is busy): the longest stall a 2,000-business batch
 widget met (``bench/looplag.py``), longer than every redraw and journal commit.
 
-So while a batch runs, the objects that already existed are frozen (``gc.freeze``: moved
-to the permanent generation, which collections skip), and so are the survivors of each
-full collection; every full collection then walks only what was allocated since the one
-before. When the last running batch ends everything is unfrozen, and the collector sees
-the whole heap again. Both are O(1) list moves.
+So while an onboarding or a batch runs, the objects that already existed are frozen
+(``gc.freeze``: moved to the permanent generation, which collections skip), and so are the
+survivors of each full collection; every full collection then walks only what was
+allocated since the one before. The events a run keeps are walked about once, not at
+every full collection (a fifth of the pipeline's own CPU per event on a long run, bench
+1). When the last run ends everything is unfrozen, and the collector sees the whole heap
+again. Both are O(1) list moves.
 
 The price: a reference cycle that becomes garbage while frozen (a session that was running
 at a freeze, say) is reclaimed when the batch ends, not before. Nothing is touched when
@@ -23,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,27 +33,33 @@ __all__ = ["GC_FREEZE_ENV", "short_collector_pauses"]
 
 GC_FREEZE_ENV = "NEWO_NB_GC_FREEZE"
 _OFF = frozenset({"off", "0", "false", "no"})
-_running = 0  # batches inside short_collector_pauses() that froze (nested or concurrent)
+_running = 0  # runs inside short_collector_pauses() that froze (nested or concurrent)
+_lock = threading.Lock()  # loops in other threads may run sessions too
 
 
 @contextlib.contextmanager
 def short_collector_pauses() -> Iterator[None]:
-    """While inside, full collections skip every object older than the last one."""
+    """While inside (nested and concurrent uses are counted), full collections skip every
+    object older than the last full collection."""
     global _running
-    if _running == 0 and not _may_freeze():
-        yield
-        return
-    if _running == 0:
-        gc.freeze()
-        gc.callbacks.append(_refreeze)
-    _running += 1
+    with _lock:
+        if _running == 0 and not _may_freeze():
+            owns = False
+        else:
+            owns = True
+            if _running == 0:
+                gc.freeze()
+                gc.callbacks.append(_refreeze)
+            _running += 1
     try:
         yield
     finally:
-        _running -= 1
-        if _running == 0:
-            gc.callbacks.remove(_refreeze)
-            gc.unfreeze()
+        if owns:
+            with _lock:
+                _running -= 1
+                if _running == 0:
+                    gc.callbacks.remove(_refreeze)
+                    gc.unfreeze()
 
 
 def _may_freeze() -> bool:

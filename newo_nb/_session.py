@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
+from ._collector import short_collector_pauses
 from ._customer import Customer
 from ._exceptions import APIConnectionError, NewoError, ServerError
 from ._protocol import AgentInfo, AgentRequest, OnboardingStarted, ServerEvent, decode
@@ -91,8 +92,9 @@ class OnboardingSession:
         self._ended = asyncio.get_running_loop().create_future()
         self._last_progress = asyncio.get_running_loop().time()
         try:
-            await self._start()
-            status, reason = await self._await_end()
+            with short_collector_pauses():  # the events kept are not walked again and again
+                await self._start()
+                status, reason = await self._await_end()
             self.result = self.snapshot(status, reason)
         except asyncio.CancelledError:
             self.result = self.snapshot("cancelled", "the run was cancelled")

@@ -67,12 +67,14 @@ def test_someone_else_s_freeze_and_the_setting_are_respected(
         assert gc.get_freeze_count() == 0
 
 
-async def test_a_finished_session_lets_its_connection_go(
+async def test_a_session_freezes_while_it_runs_and_lets_its_connection_go(
     sim: Simulator, client: NewoClient
 ) -> None:
     seen: list[weakref.ref[object]] = []
+    frozen: list[int] = []
 
     def on_event(event: ServerEvent) -> None:
+        frozen.append(gc.get_freeze_count())
         if not seen:
             conn = session._conn
             assert conn is not None
@@ -85,3 +87,4 @@ async def test_a_finished_session_lets_its_connection_go(
     assert seen
     assert seen[0]() is None  # the socket.io client is gone; the result is kept
     assert len(session.state.steps) > 0
+    assert min(frozen) > 0
