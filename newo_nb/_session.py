@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from ._collector import short_collector_pauses
 from ._customer import Customer
 from ._exceptions import APIConnectionError, NewoError, ServerError
-from ._protocol import AgentInfo, AgentRequest, OnboardingStarted, ServerEvent, decode
+from ._protocol import (
+    AgentInfo,
+    AgentRequest,
+    OnboardingStarted,
+    ServerEvent,
+    StepEvent,
+    decode,
+)
 from ._state import OnboardingResult, OnboardingState, Status
 
 if TYPE_CHECKING:
@@ -211,7 +218,9 @@ class OnboardingSession:
             return
         if not isinstance(event, AgentInfo):  # answers to our own status requests are not progress
             self._last_progress = asyncio.get_running_loop().time()
-        if self.state.done and self._ended is not None and not self._ended.done():
+        # Only a non-step event can end a run (a step changes no status: skip the check).
+        if (type(event) is not StepEvent and self.state.done and self._ended is not None
+                and not self._ended.done()):
             self._ended.set_result(None)
         if self._probe is not None and not self._probe.done():
             self._probe.set_result(event)

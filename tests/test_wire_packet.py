@@ -98,6 +98,8 @@ async def test_the_journal_stores_the_text_the_socket_carried(
     with sqlite3.connect(journal) as db:
         stored = [text for (text,) in db.execute("SELECT payload FROM events ORDER BY seq")]
     assert len(stored) == len(result.log) > 3
+    assert [json.loads(text)["external_event_id"] for text in stored] == [
+        event.external_event_id for event in result.log]  # in arrival order
     for text in stored:
         # python-socketio's server writes compact JSON with ASCII escapes; the journal's own
         # encoder would have written ", " and ": " separators and raw non-ASCII.
