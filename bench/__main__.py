@@ -1,4 +1,4 @@
-"""``python -m bench``: every benchmark of issue 8, a table, and ``bench/RESULTS.md``.
+"""``python -m bench``: every benchmark (issues 8 and 16), a table, and ``bench/RESULTS.md``.
 
     python -m bench                  # the full run (about 10 minutes on 2 cores)
     python -m bench --smoke          # tiny sizes, seconds; what the test suite runs
@@ -33,6 +33,7 @@ class Sizes:
     pipeline_events: int
     pipeline_repeats: int
     scale_counts: list[int]
+    scale_repeats: int
     widget_events: int
     widget_repeats: int
     frame_rows: int
@@ -42,12 +43,12 @@ class Sizes:
     looplag_businesses: int
 
 
-FULL = Sizes(100_000, 3, [100, 500, 1000], 10_000, 3, 1_000_000, 2, 7, 5, 2_000)
-SMOKE = Sizes(2_000, 1, [5], 300, 1, 20_000, 1, 1, 1, 5)
+FULL = Sizes(100_000, 3, [100, 500, 1000], 2, 10_000, 3, 1_000_000, 2, 7, 5, 2_000)
+SMOKE = Sizes(2_000, 1, [5], 1, 300, 1, 20_000, 1, 1, 1, 5)
 
 BENCHES: dict[str, Callable[[Sizes], list[Row]]] = {
     "pipeline": lambda s: pipeline.run(s.pipeline_events, s.pipeline_repeats),
-    "scale": lambda s: scale.run(s.scale_counts),
+    "scale": lambda s: scale.run(s.scale_counts, s.scale_repeats),
     "widget": lambda s: widget.run(s.widget_events, s.widget_repeats),
     "frames": lambda s: frames.run(s.frame_rows, s.frame_repeats),
     "startup": lambda s: startup.run(s.import_repeats, s.first_step_tries),
@@ -103,31 +104,69 @@ def machine() -> list[str]:
             f"- Python {platform.python_version()} ({sys.executable}); " + ", ".join(versions)]
 
 
-# What the profiles showed and what was changed (issue 8); figures are in the table above.
+# What the profiles showed and what was changed (issues 8 and 16); figures are in the table.
 FINDINGS = """\
 ## What the profiles showed
+
+### Issue 16: the pipeline at the bare client's cost, a kernel that never stutters
+
+- **Where a bare client's CPU goes.** About half of it is python-socketio decoding each
+  packet: `Packet.decode` calls `engineio.json.loads`, which passes `parse_int` and so
+  builds a new `json.JSONDecoder` for every packet. newo-nb's connection now hands
+  python-socketio its own packet class (`WirePacket`, through the documented `serializer=`
+  hook): the service's events (`2["name",{...}]`) are parsed with orjson and every other
+  packet is python-socketio's own. The "packet decode" row compares the two on the same
+  payloads. orjson is the one new dependency; it earns its place on this row alone.
+- **Journal: the text the socket had.** The packet class also cuts the payload's own JSON
+  text out of the packet and passes it to the handler; `Journal.record` stores it
+  (redacted, JSON escapes of the secret included) instead of encoding the payload again
+  (5.5 µs an event). Events are still committed within 10 ms of arriving, 64 rows to an
+  `INSERT` (`executemany` stepped and reset the statement for every row), and the
+  journal's SQLite page cache is 256 KiB (appends touch a few pages; the default 2 MB only
+  grew the RSS). A writer thread was not added: `time.process_time` counts every thread,
+  so it would move the commits' CPU, not remove it, and bench 6 found no commit long
+  enough to stall the loop.
+- **The collector.** A run keeps every event (a bare client keeps counts), and the cyclic
+  collector's full passes walked them again and again, with the rest of the heap: about
+  3 µs an event on a 20,000-step run. While an onboarding or a batch runs, the older heap
+  is frozen (`gc.freeze`) and so are the survivors of each full pass, so each pass walks
+  only what is newer (`newo_nb/_collector.py`; `NEWO_NB_GC_FREEZE=off` turns it off):
+  0.6–0.8 µs an event.
+- **What is left.** newo-nb's own work per event is decode (~6 µs here: the frozen
+  dataclass built from keyword arguments and its raw-arguments dict), the journal's
+  SQLite insert and commit (3–6 µs in a run: groups of 50–200 rows every 10 ms), the fold,
+  and the steps frame. The per-message task and `asyncio.wait_for` of engine.io's read
+  loop are the bare client's cost as much as ours and were left alone (that would mean
+  replacing engine.io's private read loop). Decode and fold belong to issue 12 ("the real
+  wire"), which was being rewritten while this ran.
+- **Kernel loop lag.** In a real kernel with a 2,000-business batch widget, the longest
+  stalls were the collector's full passes: 50 ms of CPU on this machine to walk the
+  kernel's 110,000 objects (pandas, IPython, ipywidgets) plus the batch's, 130–290 ms of
+  wall time when the machine was busy. Every finished session also kept its socket.io and
+  engine.io clients (~150 objects each) through `OnboardingSession._conn`; it now lets
+  them go. With both, the loop thread's own share of the worst lag ("busy") fell from
+  138 ms to 15–20 ms; what remains of the wall-clock lag is the machine: the baseline (the
+  same batch with no widget) shows the same p99 and max. Other stalls sampled while the
+  loop thread ran: httpx's request path, the widget's state messages (`send_state` of
+  the whole table HTML, ~240 bytes a business, 4 times a second: windowing the table is
+  issue 15's), and the journal's per-run statements (`run_started`, `link`, `run_ended`,
+  each its own transaction).
+- **Memory.** tracemalloc at the peak of 500 concurrent onboardings: a session holds its
+  events' strings, their raw-arguments dicts and the event objects (~6 KiB for 15
+  events), where the bare client holds step numbers. The journal's 2 MB page cache was a
+  fixed cost that made small counts look worse (20 KiB a session at 100).
+
+### Issue 8
 
 - **Pipeline, fold.** The first run spent half the client's CPU in `builtins.max`:
   `OnboardingState` found the latest step with `max(self.steps)` on every step, so a run
   was O(n²). Fixed (the highest step number is kept), as were the decoder's ABC
   `isinstance(x, Mapping)` checks on every payload and argument (dict checked first).
-- **Pipeline, what is left.** Without the journal, newo-nb's own work per event is decode
-  (a frozen dataclass and its raw-arguments dict), the fold, the steps frame, and the
-  garbage collector walking the events a run keeps (about a fifth of it; a bare client
-  keeps nothing). The "profile" rows measure decode + fold alone, in-process.
-- **Pipeline, journal.** With the journal on (the default), `Journal.record` cost more
-  than the rest of the pipeline together: one SQLite transaction per event (about 30 µs)
-  plus a JSON re-encoding of the payload, with a new `JSONEncoder` built per call. The
-  journal now commits in groups (events within 10 ms, or 512, in one transaction) with one
-  prebuilt encoder: the pipeline went from 2.98x to about 2.0x the bare client. What is
-  left is the encoding (~8 µs) and SQLite's insert per row; meeting 1.25x with the journal
-  on would mean not journalling each event as it arrives, which is the journal's promise.
-  A client this slow also falls behind a fast burst: the stream server here needs a long
-  pong timeout, or engine.io would drop the connection mid-burst and steps would be lost.
+- **Pipeline, journal.** One SQLite transaction per event (about 30 µs) plus a JSON
+  re-encoding of the payload with a new `JSONEncoder` per call: now grouped commits
+  (events within 10 ms, or 512, in one transaction) and one prebuilt encoder.
 - **Scale.** tracemalloc showed each kept event holding ~8 fresh JSON strings (argument
   names, ids, numbers, stage); names are now shared and short repeated values interned.
-  RSS per session at small counts includes per-run fixed costs (the journal's SQLite page
-  cache, pools); the marginal row is the cost of one more session.
 - **Frames.** `_column`'s `all(isinstance(...))` pass over a million timestamps, a Python
   generator over every stage value and pandas hashing a million stage strings were ~40% of
   the steps frame; now numpy converts the epochs, categories come from `dict.fromkeys` and
