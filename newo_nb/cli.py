@@ -8,6 +8,10 @@ import asyncio
 import contextlib
 import math
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .simulator import Dialect
 
 __all__ = ["main"]
 
@@ -50,17 +54,21 @@ async def _demo(speed: float, limit: int, concurrency: int, out: str | None) -> 
     return 0 if (results["status"] == "finished").all() else 1
 
 
-async def _serve(host: str, port: int, speed: float) -> None:
+async def _serve(host: str, port: int, speed: float, dialect: Dialect | None = None) -> None:
     from .simulator import Simulator
 
     # A secret chosen by the caller comes from the environment, never argv (which `ps` shows),
     # and is not echoed back: whoever set it knows it.
     chosen = os.environ.get("NEWO_SIMULATOR_SECRET", "").strip() or None
-    async with Simulator(host=host, port=port, speed=speed, client_secret=chosen) as sim:
+    async with Simulator(host=host, port=port, speed=speed, client_secret=chosen,
+                         dialect=dialect) as sim:
         secret = "$NEWO_SIMULATOR_SECRET" if chosen else sim.client_secret
         print(f"newo-nb simulator on {sim.base_url}")
         print(f"NEWO_BASE_URL={sim.base_url} NEWO_CLIENT_SECRET={secret} "
-              f"NEWO_ORIGIN={sim.origin}", flush=True)
+              f"NEWO_ORIGIN={sim.origin}")
+        if sim.dialect != type(sim.dialect)():
+            print(f"speaking {sim.dialect}")
+        print(end="", flush=True)
         await asyncio.Event().wait()
 
 
@@ -71,6 +79,15 @@ def _speed(text: str) -> float:
         return checked_speed(text)
     except ValueError as error:  # argparse shows this message, not "invalid _speed value"
         raise argparse.ArgumentTypeError(str(error).removeprefix("speed=")) from None
+
+
+def _dialect(text: str) -> Dialect:
+    from .simulator import Dialect
+
+    try:
+        return Dialect.named(text)
+    except ValueError as bad:
+        raise argparse.ArgumentTypeError(str(bad)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,11 +106,23 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     serve.add_argument("--speed", type=_speed, default=1.0)
+    serve.add_argument(
+        "--dialect", type=_dialect, default=None, metavar="NAME[,NAME...]",
+        help="speak a variant of the API the document allows: documented (default), text, "
+             "bytes, per_stage, five_stages, hidden_steps, changing_max_steps, retries, "
+             "json_answers, event_name, newo; combine with commas")
+    serve.add_argument("--event-name", default=None,
+                       help="the socket.io event that carries the payloads (default: message)")
     args = parser.parse_args(argv)
     if args.command == "demo":
         return asyncio.run(_demo(args.speed, args.limit, args.concurrency, args.out))
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how the simulator stops
-        asyncio.run(_serve(args.host, args.port, args.speed))
+        dialect = args.dialect
+        if args.event_name:
+            from .simulator import Dialect
+
+            dialect = (dialect or Dialect()).merged(Dialect(event_name=args.event_name))
+        asyncio.run(_serve(args.host, args.port, args.speed, dialect))
     return 0
 
 

@@ -5,7 +5,8 @@ loop and never blocks), from a terminal with ``newo-nb simulator`` or
 ``python -m newo_nb.simulator``.
 """
 
+from ._dialects import DIALECTS, Dialect
 from ._faults import Faults
 from ._server import Call, Simulator
 
-__all__ = ["Call", "Faults", "Simulator"]
+__all__ = ["DIALECTS", "Call", "Dialect", "Faults", "Simulator"]

@@ -22,6 +22,7 @@ import socketio
 from aiohttp import web
 
 from .._config import API_PREFIX
+from ._dialects import Dialect
 from ._faults import Faults
 from ._runs import Actor, Broadcast, OnboardingRun, command_payload
 from ._speed import checked_speed
@@ -56,7 +57,10 @@ class Simulator:
 
     ``speed`` divides the realistic pacing (1 = tens of seconds a run; ``math.inf`` or
     ``"instant"`` = no pauses); anything else (0, a negative, NaN, another word) raises
-    ``ValueError`` here rather than failing every run later.
+    ``ValueError`` here rather than failing every run later. ``dialect`` (a
+    :class:`Dialect` or names such as ``"text,per_stage"``) sets how it speaks to every
+    customer; ``dialect_for[external_id]`` to one; ``query_params={"simulator_dialect":
+    ...}`` from the onboarding input.
     """
 
     def __init__(
@@ -70,6 +74,7 @@ class Simulator:
         connector_idn: str = "newo_nb_simulator",
         origin: str = "http://localhost",
         event_name: str = "message",
+        dialect: Dialect | str | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -80,6 +85,8 @@ class Simulator:
         self.connector_idn = connector_idn
         self.origin = origin
         self.event_name = event_name
+        self.dialect = Dialect.from_value(dialect) or Dialect()
+        self.dialect_for: dict[str, Dialect | str] = {}
         self.actors: dict[str, Actor] = {}
         self.calls: list[Call] = []
         self._served: dict[str, int] = {}  # REST path -> calls seen, for http_errors faults
@@ -207,6 +214,21 @@ class Simulator:
                 log.warning("ignoring unusable simulator_faults for %s", external_id)
         return self.faults.merged(own).merged(from_input)
 
+    def _dialect(self, external_id: str) -> Dialect:
+        """The dialect for ``external_id``: the simulator's, the customer's, the input's.
+        Raises ``ValueError`` (naming the known dialects) for an unknown one."""
+        actor = self.actors.get(external_id)
+        own = Dialect.from_value(self.dialect_for.get(external_id))
+        from_input = None
+        if actor is not None and "query_params" in actor.arguments:
+            try:
+                params = json.loads(actor.arguments["query_params"])
+            except ValueError:
+                params = None
+            if isinstance(params, dict) and params.get("simulator_dialect"):
+                from_input = Dialect.from_value(params["simulator_dialect"])
+        return self.dialect.merged(own).merged(from_input)
+
     async def _body(self, request: web.Request, required: tuple[str, ...]) -> dict[str, Any]:
         try:
             body = await request.json()
@@ -283,9 +305,17 @@ class Simulator:
         if not arguments.get("source"):
             return self._refuse(request, 422, "argument 'source' (the website URL) is required",
                                 external_id=actor.external_id)
+        previous = actor.arguments
+        actor.arguments = arguments
+        try:
+            dialect = self._dialect(actor.external_id)
+        except (ValueError, TypeError) as bad:
+            actor.arguments = previous
+            return self._refuse(request, 422, f"query_params: {bad}",
+                                external_id=actor.external_id)
         if actor.task is not None and not actor.task.done():
             actor.task.cancel()  # a new start replaces the running one, as a restart would
-        actor.arguments = arguments
+        actor.dialect = dialect
         actor.onboardings += 1
         actor.state, actor.pauses = "start", []
         faults = self._faults(actor.external_id)
@@ -294,7 +324,7 @@ class Simulator:
         assert self._http is not None
         out = Broadcast(emit=self._emit, abort=self.drop_connections,
                         connector_idn=self.connector_idn)
-        run = OnboardingRun(actor, faults, out, self._http, self.speed)
+        run = OnboardingRun(actor, faults, out, self._http, self.speed, dialect)
         actor.task = asyncio.ensure_future(run())
         if status != 200:  # accepted, yet the caller is told it failed
             return web.json_response({"detail": f"simulated {status} after accepting"},
@@ -342,11 +372,16 @@ class Simulator:
         self._transports.pop(sid, None)
 
     async def _emit(self, external_id: str, payload: Any) -> None:
-        await self._sio.emit(self.event_name, payload, room=external_id)
+        """Emit a server event to ``external_id`` in its dialect (framing, event name)."""
+        actor = self.actors.get(external_id)
+        dialect = actor.dialect if actor is not None and actor.dialect else self.dialect
+        await self._sio.emit(dialect.event_name or self.event_name, dialect.frame(payload),
+                             room=external_id)
 
-    async def send_raw(self, external_id: str, payload: Any) -> None:
-        """Emit any payload, well-formed or not, to ``external_id``'s sockets (for tests)."""
-        await self._emit(external_id, payload)
+    async def send_raw(self, external_id: str, payload: Any, *, event_name: str = "") -> None:
+        """Emit any payload, well-formed or not, exactly as given (a dict, a str, bytes...)
+        to ``external_id``'s sockets (for tests)."""
+        await self._sio.emit(event_name or self.event_name, payload, room=external_id)
 
     def pacing(self, external_id: str) -> list[float]:
         """The pauses of ``external_id``'s last run, in seconds at speed 1 (realistic pacing)."""

@@ -18,6 +18,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import math
 import os
 import socket
 from collections.abc import Callable, Coroutine
@@ -29,8 +30,8 @@ import ipywidgets as widgets
 from .._client import NewoClient
 from .._customer import Customer
 from .._exceptions import CustomerValidationError, FieldError
-from .._protocol import AgentInfo, ServerEvent
-from .._state import OnboardingResult, OnboardingState, Status
+from .._protocol import AgentInfo, ServerEvent, StepEvent
+from .._state import OnboardingResult, OnboardingState, Status, StepKey
 from . import _render as render
 from ._lifecycle import RunLifecycle
 from ._throttle import RedrawThrottle
@@ -101,7 +102,9 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         self._loop = _running_loop()  # where widget callbacks are handed over to
         self._phase = "idle"
         self._state = OnboardingState("")
-        self._rows: dict[int, str] = {}  # rendered table rows by step number
+        # rendered table rows by step identity, with the step drawn (a revision redraws it)
+        self._rows: dict[StepKey, tuple[StepEvent, str]] = {}
+        self._bar_shown = 0.0
         self._run_customer: Customer | None = None
         self._session: OnboardingSession | None = None
         self._task: asyncio.Task[OnboardingResult] | None = None
@@ -230,6 +233,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         self._run_customer = customer
         self._state = OnboardingState(customer.external_id)
         self._rows = {}
+        self._bar_shown = 0.0  # the bar's last fraction with a known total (never lowered)
         self._session = None
         self.result, self.error = None, None
         self._cancel_requested = False
@@ -263,10 +267,8 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
     def _redraw(self) -> None:
         """Progress, status line and table from the state (the throttle holds the sync)."""
         state = self._state
-        top = max(state.steps) if state.steps else 0
-        maximum = max(state.max_steps or 0, top, 1)
-        if self._phase == "finished":
-            top = maximum
+        count = state.steps_received
+        top, maximum = self._bar(count, state.max_steps)
         if maximum >= self._progress.value:
             self._progress.max = maximum
             self._progress.value = top
@@ -275,21 +277,37 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
             self._progress.max = maximum
         self._progress.bar_style = _BAR_STYLE.get(self._phase, "")
         self._status.value = render.status_line(self._phase if self._phase != "idle" else "ready",
-                                                state.stage, top, state.max_steps,
-                                                self._elapsed())
+                                                state.stage, count, state.max_steps,
+                                                self._elapsed(), state.stages)
         self._table.value = self._table_html()
 
+    def _bar(self, count: int, max_steps: int | None) -> tuple[int, int]:
+        """(value, max) of the bar: distinct steps of the latest ``max_steps``, never fuller
+        than 100 % and never lower than the last redraw (a corrected total holds it)."""
+        if self._phase == "finished":
+            full = max(max_steps or 0, count, 1)
+            return full, full
+        if not max_steps:
+            return (count, count) if count else (0, 1)  # no total yet: as before
+        value = min(count, max_steps)
+        if value / max_steps < self._bar_shown:
+            value = min(max_steps, math.ceil(self._bar_shown * max_steps - 1e-9))
+        self._bar_shown = value / max_steps
+        return value, max_steps
+
     def _table_html(self) -> str:
-        steps = self._state.steps
-        numbers = sorted(steps)
-        shown = numbers[-MAX_TABLE_ROWS:]
+        state = self._state
+        ordered = state.ordered_steps()
+        shown = ordered[-MAX_TABLE_ROWS:]
         rows = []
-        for number in shown:
-            row = self._rows.get(number)
-            if row is None:
-                row = self._rows[number] = render.step_row(steps[number])
-            rows.append(row)
-        return render.step_table(rows, hidden=len(numbers) - len(shown))
+        for step in shown:
+            key = step.key
+            cached = self._rows.get(key)
+            if cached is None or cached[0] is not step:  # new, or answered again
+                cached = self._rows[key] = (step, render.step_row(
+                    step, state.answer_count(key)))
+            rows.append(cached[1])
+        return render.step_table(rows, hidden=len(ordered) - len(shown))
 
     def _show_field_errors(self, errors: Any) -> None:
         problems: dict[str, str] = {}
