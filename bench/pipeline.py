@@ -130,6 +130,7 @@ def handler_costs(events: int, journal_dir: str) -> dict[str, float]:
 async def _handler_costs(events: int, journal_dir: str) -> dict[str, float]:
     from socketio import packet
 
+    from newo_nb._collector import short_collector_pauses
     from newo_nb._journal import Journal
     from newo_nb._protocol import decode
     from newo_nb._realtime import WirePacket
@@ -146,8 +147,9 @@ async def _handler_costs(events: int, journal_dir: str) -> dict[str, float]:
     texts = [WirePacket(encoded_packet=text).data[-1].text for text in sent]
     ours = time.process_time()
     state = OnboardingState("costs")
-    for payload in payloads:
-        state.apply(decode(payload, event_name="message", received_at=1.0))
+    with short_collector_pauses():  # as in a session
+        for payload in payloads:
+            state.apply(decode(payload, event_name="message", received_at=1.0))
     decoded = time.process_time()
     journal = Journal(os.path.join(journal_dir, "costs.sqlite3"))
     journal.record("costs", "message", payloads[0], 1.0)  # opens the file: not per event
