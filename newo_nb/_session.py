@@ -99,7 +99,10 @@ class OnboardingSession:
         self._ended = asyncio.get_running_loop().create_future()
         self._last_progress = asyncio.get_running_loop().time()
         try:
-            with short_collector_pauses():  # the events kept are not walked again and again
+            # The older heap is not walked while this runs. Survivors of each full collection
+            # are frozen only in a batch (few sessions at once): hundreds of concurrent
+            # sessions frozen mid-run would hold their garbage until the last one ends.
+            with short_collector_pauses(refreeze=False):
                 await self._start()
                 status, reason = await self._await_end()
             self.result = self.snapshot(status, reason)
