@@ -57,6 +57,8 @@ from ._protocol import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ._wire_report import WireReport
+
 __all__ = ["OnboardingResult", "OnboardingState", "Status", "StepKey"]
 
 StepKey = tuple[str, int, str]  # (stage, step_number, question): see rule 1
@@ -356,6 +358,12 @@ class OnboardingResult:
         from ._frames import results_frame
 
         return results_frame([self])
+
+    def wire_report(self) -> WireReport:
+        """What this run looked like on the wire (event names, framing, numbering, ...)."""
+        from ._wire_report import report_of_result
+
+        return report_of_result(self)
 
     def __repr__(self) -> str:
         return (

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -21,6 +23,7 @@ import httpx
 import socketio
 from aiohttp import web
 
+from .._cassette import Cassette
 from .._config import API_PREFIX
 from ._dialects import Dialect
 from ._faults import Faults
@@ -61,6 +64,8 @@ class Simulator:
     :class:`Dialect` or names such as ``"text,per_stage"``) sets how it speaks to every
     customer; ``dialect_for[external_id]`` to one; ``query_params={"simulator_dialect":
     ...}`` from the onboarding input.
+    ``replay=PATH`` (or a :class:`~newo_nb.Cassette`) answers every onboarding with the
+    cassette's recorded events instead (see ``_replay.py``).
     """
 
     def __init__(
@@ -75,6 +80,7 @@ class Simulator:
         origin: str = "http://localhost",
         event_name: str = "message",
         dialect: Dialect | str | None = None,
+        replay: str | os.PathLike[str] | Cassette | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -87,6 +93,9 @@ class Simulator:
         self.event_name = event_name
         self.dialect = Dialect.from_value(dialect) or Dialect()
         self.dialect_for: dict[str, Dialect | str] = {}
+        # Loaded now, so a bad cassette fails here, naming its line, not at the first run.
+        self.replay = (replay if replay is None or isinstance(replay, Cassette)
+                       else Cassette.load(replay))
         self.actors: dict[str, Actor] = {}
         self.calls: list[Call] = []
         self._served: dict[str, int] = {}  # REST path -> calls seen, for http_errors faults
@@ -324,7 +333,8 @@ class Simulator:
         assert self._http is not None
         out = Broadcast(emit=self._emit, abort=self.drop_connections,
                         connector_idn=self.connector_idn)
-        run = OnboardingRun(actor, faults, out, self._http, self.speed, dialect)
+        run = (self._replay_run(actor, faults) if self.replay is not None
+               else OnboardingRun(actor, faults, out, self._http, self.speed, dialect))
         actor.task = asyncio.ensure_future(run())
         if status != 200:  # accepted, yet the caller is told it failed
             return web.json_response({"detail": f"simulated {status} after accepting"},
@@ -377,6 +387,21 @@ class Simulator:
         dialect = actor.dialect if actor is not None and actor.dialect else self.dialect
         await self._sio.emit(dialect.event_name or self.event_name, dialect.frame(payload),
                              room=external_id)
+
+    def _replay_run(self, actor: Actor, faults: Faults) -> Callable[[], Awaitable[None]]:
+        from ._replay import ReplayRun
+
+        assert self.replay is not None
+        # agent_info, which the server sends itself, speaks as the cassette does
+        first = self.replay.events[0] if self.replay.events else None
+        if first is not None:
+            actor.dialect = Dialect(framing=first.framing, event_name=first.event_name)
+        return ReplayRun(actor, faults, self.replay, emit=self._emit_as_recorded,
+                         abort=self.drop_connections, connector_idn=self.connector_idn,
+                         speed=self.speed)
+
+    async def _emit_as_recorded(self, external_id: str, event_name: str, payload: Any) -> None:
+        await self.send_raw(external_id, payload, event_name=event_name)
 
     async def send_raw(self, external_id: str, payload: Any, *, event_name: str = "") -> None:
         """Emit any payload, well-formed or not, exactly as given (a dict, a str, bytes...)

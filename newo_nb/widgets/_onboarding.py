@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import html
 import json
 import logging
 import math
@@ -39,6 +40,7 @@ from ._throttle import RedrawThrottle
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .._cassette import Cassette
     from .._session import OnboardingSession
     from ..simulator import Simulator
 
@@ -77,7 +79,9 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
     simulator and ``simulator=False`` uses the Newo service (``NEWO_CLIENT_SECRET``,
     ``NEWO_BASE_URL``, ``NEWO_ORIGIN``); left as None, a set ``NEWO_CLIENT_SECRET`` picks
     the service and its absence the simulator. ``speed`` paces the embedded simulator only
-    (1 = realistic, ``math.inf`` = instant).
+    (1 = realistic, ``math.inf`` = instant). ``replay=PATH`` (a cassette) runs the embedded
+    simulator replaying that recorded run for whatever customer the form holds; the form
+    starts with the recorded customer.
     """
 
     def __init__(
@@ -89,6 +93,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         silence_timeout: float = 45.0,
         speed: float | str = 1.0,
         simulator: bool | None = None,
+        replay: str | os.PathLike[str] | Cassette | None = None,
     ) -> None:
         super().__init__()
         self.timeout = timeout
@@ -96,7 +101,9 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         self.result: OnboardingResult | None = None
         self.error: BaseException | None = None  # what stopped the last run, if it raised
         self._client, self._simulator, self._source_kind = _choose_target(client, speed,
-                                                                          simulator)
+                                                                          simulator, replay)
+        if customer is None and self._simulator is not None and self._simulator.replay:
+            customer = self._simulator.replay.as_customer()  # the recorded one, a fresh ID
         self._owns_client = client is None
         self._client_lock = asyncio.Lock()
         self._loop = _running_loop()  # where widget callbacks are handed over to
@@ -123,6 +130,8 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
             self._samples = self._simulator.sample_customers()
             customer = self._samples[0]
         self._build(customer, keep_id=not sample)
+        if self._simulator is not None and self._simulator.replay is not None:
+            self._source.value += _replay_note(self._simulator.replay)
         self._throttle = RedrawThrottle(self._redraw,
                                         widgets=(self._progress, self._status, self._table))
         self._throttle.request()
@@ -414,10 +423,17 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
 
 
 def _choose_target(
-    client: NewoClient | None, speed: float | str, simulator: bool | None = None
+    client: NewoClient | None, speed: float | str, simulator: bool | None = None,
+    replay: str | os.PathLike[str] | Cassette | None = None,
 ) -> tuple[NewoClient | None, Simulator | None, str]:
     """The given client; else what ``simulator`` says; else the real service when a secret
-    is set, and the embedded simulator when none is."""
+    is set, and the embedded simulator when none is. A cassette to replay means the
+    simulator."""
+    if replay is not None:
+        if client is not None or simulator is False:
+            raise ValueError("replay=... runs the embedded simulator: leave out client= and "
+                             "simulator=False")
+        simulator = True
     if client is not None:
         if simulator is not None:
             raise ValueError(f"simulator={simulator!r} with client=...: give one of them (the "
@@ -431,7 +447,14 @@ def _choose_target(
 
     # A port chosen now lets the sample's website URL be filled in before the simulator
     # starts (lazily, on the running loop, at the first run).
-    return None, Simulator(port=_free_port(), speed=speed), "simulator"
+    return None, Simulator(port=_free_port(), speed=speed, replay=replay), "simulator"
+
+
+def _replay_note(cassette: Cassette) -> str:
+    """Says plainly that what the widget shows is a recorded run played back."""
+    return (f'<br><span class="newo-replay">Replaying a recorded run '
+            f"({html.escape(cassette.external_id)}, {len(cassette.events)} events, "
+            f"{html.escape(cassette.status)}): not a live scrape</span>")
 
 
 def _free_port() -> int:
