@@ -1,4 +1,4 @@
-"""Every runtime dependency declared in ``pyproject.toml`` earns its place: ``newo_nb`` imports it.
+"""Every runtime dependency in ``pyproject.toml`` earns its place: ``newo_nb`` imports it.
 
 A dependency nothing imports still costs every user an install (``pydantic`` was one); this
 test fails when one is declared but unused, naming it, so it is removed or put to work.
@@ -22,10 +22,14 @@ else:  # pytest itself depends on tomli before 3.11
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "newo_nb"
 IMPORT = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_]\w*)", re.MULTILINE)
+# A library another one loads by name, e.g. pandas.read_excel(..., engine="openpyxl").
+ENGINE = re.compile(r"""\bengine=["']([A-Za-z_]\w*)["']""")
 
 
 def imported_top_level_modules() -> set[str]:
-    return {name for path in PACKAGE.rglob("*.py") for name in IMPORT.findall(path.read_text())}
+    """Modules newo_nb imports, or has a library load by name (a pandas engine)."""
+    return {name for path in PACKAGE.rglob("*.py") for pattern in (IMPORT, ENGINE)
+            for name in pattern.findall(path.read_text())}
 
 
 def top_level_modules(distribution_name: str) -> set[str]:
