@@ -39,7 +39,7 @@ CONNECTOR = "newo_nb_simulator"
 def customers(url: str, count: int) -> list[Any]:
     """The sample businesses, cycled, each with its own external_customer_id."""
     from newo_nb import Customer
-    from newo_nb.simulator._catalog import load_catalog
+    from newo_nb.simulator import load_catalog
 
     sites = load_catalog()
     tag = f"{os.getpid()}-{time.time_ns() % 10**9}"

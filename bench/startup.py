@@ -73,7 +73,7 @@ async def first_step_worker(url: str, secret: str, tries: int) -> dict[str, Any]
 
     from newo_nb import Customer, NewoClient, StepEvent
     from newo_nb._config import API_PREFIX
-    from newo_nb.simulator._catalog import load_catalog
+    from newo_nb.simulator import load_catalog
 
     site = load_catalog()[0]
     onboard_s, connect_rtt_s, rtt_s = [], [], []

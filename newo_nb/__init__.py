@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._batch import OnboardingBatch
+from ._batch import OnboardingBatch, load_journal
 from ._cassette import Cassette, RawEvent, record_cassette, wire_report
 from ._client import ConnectorSettings, NewoClient
 from ._config import DEFAULT_BASE_URL, STAGING_BASE_URL
@@ -44,7 +44,7 @@ from ._frames import (
     steps_frame,
     write_frame,
 )
-from ._journal import Journal, load_journal
+from ._journal import Journal
 from ._protocol import (
     AgentInfo,
     AgentRequest,

@@ -23,7 +23,7 @@ import secrets
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
 
@@ -39,24 +39,22 @@ from ._frames import (
     steps_frame,
     write_frame,
 )
-from ._journal import StoredRun, batch_scope
+from ._journal import JOURNAL_ENV, Journal, StoredRun, _configured_path
 from ._protocol import ServerEvent
 from ._secrets import redact
 from ._session import check_timeouts
 from ._state import OnboardingResult
+from ._types import BUSINESS_STATUSES, BatchStatus, BusinessStatus, now
 
 if TYPE_CHECKING:
     from ._client import NewoClient
     from ._session import OnboardingSession
 
-__all__ = ["BatchStatus", "BusinessStatus", "OnboardingBatch", "ParsedCustomers",
-           "parse_customers"]
+__all__ = ["QUEUED_ROW", "BatchStatus", "BusinessRow", "BusinessStatus", "OnboardingBatch",
+           "ParsedCustomers", "load_batch", "load_journal", "parse_customers"]
 
 log = logging.getLogger("newo_nb.batch")
 
-BatchStatus = Literal["ready", "running", "finished", "cancelled"]
-# A business: waiting for a worker, running, or how its onboarding ended.
-BusinessStatus = Literal["queued", "running", "finished", "error", "timeout", "cancelled"]
 EventCallback = Callable[[str, ServerEvent], None]
 StatusCallback = Callable[[str, str], None]
 
@@ -69,10 +67,23 @@ class ParsedCustomers(NamedTuple):
     problems: list[dict[str, Any]]
 
 
+class BusinessRow(NamedTuple):
+    """What a business's row shows while a batch runs: the progress frame's columns and
+    the widget's table both come from here."""
+
+    status: BusinessStatus
+    steps_received: int
+    max_steps: int | None
+    business_name: str
+    industry: str
+    error: str  # why it did not finish ("" while queued, running, or when it finished)
+
+
+QUEUED_ROW = BusinessRow("queued", 0, None, "", "", "")
+
 CustomersInput = Iterable[Customer | Mapping[str, Any]] | pd.DataFrame | ParsedCustomers
 
 FRAME_NAMES = ("results", "steps", "events", "answers", "invalid")
-BUSINESS_STATUSES = ("queued", "running", "finished", "error", "timeout", "cancelled")
 PROGRESS_COLUMNS = ("external_id", "status", "steps_received", "max_steps", "business_name",
                     "industry")
 _NOT_STARTED = "the batch was cancelled before this business started"
@@ -181,20 +192,21 @@ class OnboardingBatch:
 
     def counts(self) -> dict[str, int]:
         """How many businesses are in each status (queued, running, finished...)."""
-        tally = dict.fromkeys(BUSINESS_STATUSES, 0)
+        tally: dict[str, int] = dict.fromkeys(BUSINESS_STATUSES, 0)
         for external_id in self._ids:
             tally[self.status_of(external_id)] += 1
         return tally
 
     @property
-    def done(self) -> int:
-        """Businesses whose onboarding has ended, however it ended."""
+    def ended_count(self) -> int:
+        """How many businesses' onboardings have ended, however each ended (a count: the
+        session's ``state.done`` is whether one run is done)."""
         return len(self._results)
 
     def progress(self) -> pd.DataFrame:
         """A live one-row-per-business view: external_id, status, steps_received, max_steps,
         business_name, industry. Cheap enough to poll a few times a second."""
-        rows = [self._live_row(external_id) for external_id in self._ids]
+        rows = [(external_id, *self.row(external_id)[:-1]) for external_id in self._ids]
         columns = list(zip(*rows, strict=True)) if rows else [()] * 6
         dtypes: tuple[Any, ...] = ("string", pd.CategoricalDtype(list(BUSINESS_STATUSES)),
                                    "Int64", "Int64", "string", "string")
@@ -202,18 +214,21 @@ class OnboardingBatch:
                              for name, values, dtype in zip(PROGRESS_COLUMNS, columns, dtypes,
                                                             strict=True)})
 
-    def _live_row(self, external_id: str) -> tuple[Any, ...]:
+    def row(self, external_id: str) -> BusinessRow:
+        """``external_id``'s row now: its result once ended, else its live fold (read
+        directly, no snapshot: cheap enough to call for every row on every redraw)."""
         result = self._results.get(external_id)
         if result is not None:
-            return (external_id, result.status, len(result.step_events), result.max_steps,
-                    result.business_name, result.industry)
+            return BusinessRow(result.status, len(result.step_events), result.max_steps,
+                               result.business_name, result.industry, result.error)
         session = self.sessions.get(external_id)
         if session is None:
-            return (external_id, "queued", 0, None, "", "")
-        state = session.state  # read the live fold directly: no snapshot per poll
+            return QUEUED_ROW
+        state = session.state
         scraped = state.scraping
-        return (external_id, "running", state.steps_received, state.max_steps,
-                scraped.business_name if scraped else "", scraped.industry if scraped else "")
+        return BusinessRow("running", state.steps_received, state.max_steps,
+                           scraped.business_name if scraped else "",
+                           scraped.industry if scraped else "", "")
 
     def _result_or_snapshot(self, external_id: str) -> OnboardingResult | None:
         if external_id in self._results:
@@ -295,7 +310,7 @@ class OnboardingBatch:
         if self.status != "ready" or self.client is None:
             raise RuntimeError("this batch has already run (or was loaded from a journal); "
                                "make a new one with client.onboard_many(...)")
-        self.status, self.started_at = "running", _now()
+        self.status, self.started_at = "running", now()
         self._journal_batch_started()
         queue = deque(customer for _, customer in self.customers)
         with short_collector_pauses():  # the kernel's loop never waits on a long GC walk
@@ -309,7 +324,7 @@ class OnboardingBatch:
                 await self._cancel(workers)
                 raise
             finally:
-                self.ended_at = _now()
+                self.ended_at = now()
                 self._journal_batch_ended()
         return self
 
@@ -327,8 +342,7 @@ class OnboardingBatch:
     async def _worker(self, queue: deque[Customer]) -> None:
         while queue:
             customer = queue.popleft()
-            with batch_scope(self.batch_id):
-                await self._onboard(customer)
+            await self._onboard(customer)
 
     async def _onboard(self, customer: Customer) -> None:
         assert self.client is not None
@@ -336,7 +350,7 @@ class OnboardingBatch:
         # The session reuses a finished run, attaches to an interrupted one or sends anew.
         session = self.client.session(customer, on_event=self._relay(external_id),
                                       timeout=self.timeout, silence_timeout=self.silence_timeout,
-                                      force=self.force)
+                                      force=self.force, batch_id=self.batch_id)
         self.sessions[external_id] = session
         self._notify(external_id, "running")
         try:
@@ -458,9 +472,40 @@ def _describe(exc: BaseException) -> str:
     return redact(f"{type(exc).__name__}: {exc}")
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
 def _new_batch_id() -> str:
-    return f"{_now():%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    return f"{now():%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def load_batch(journal: Journal, batch_id: str | None = None, *,
+               every_run: bool = False) -> OnboardingBatch:
+    """A finished batch rebuilt from ``journal``'s stored runs (see
+    :meth:`Journal.stored_batch` for ``batch_id`` and ``every_run``)."""
+    stored = journal.stored_batch(batch_id, every_run=every_run)
+    return OnboardingBatch.from_stored(stored.runs, invalid=stored.invalid,
+                                       batch_id=stored.batch_id)
+
+
+def load_journal(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    batch_id: str | None = None,
+    every_run: bool = False,
+) -> OnboardingBatch:
+    """Rebuild results, steps and batches from a journal, e.g. after a kernel restart.
+
+    With no ``batch_id``, the batch holds the latest run of every customer in the journal
+    (``every_run=True``: every run); ``batch_id="latest"`` gives the last batch started.
+    ``path`` defaults to ``NEWO_NB_JOURNAL`` or :func:`default_journal_path`.
+
+    >>> batch = load_journal(batch_id="latest")                    # doctest: +SKIP
+    >>> batch.results, batch.steps
+    """
+    target = Path(path) if path is not None else _configured_path()
+    if not target.exists():
+        raise FileNotFoundError(f"no journal at {target}; onboard with a journal first, or "
+                                f"check {JOURNAL_ENV}")
+    journal = Journal(target)
+    try:
+        return load_batch(journal, batch_id, every_run=every_run)
+    finally:
+        journal.close()

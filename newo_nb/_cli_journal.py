@@ -81,7 +81,9 @@ def _selected(journal: Journal, batch_id: str | None, *, every_run: bool) -> Onb
     if batch_id not in (None, "latest") and batch_id not in {
             b["batch_id"] for b in journal.batches()}:
         raise ValueError(f"no batch {batch_id!r} in {journal.path}; newo-nb journal lists them")
-    return journal.load(batch_id, every_run=every_run)
+    from ._batch import load_batch
+
+    return load_batch(journal, batch_id, every_run=every_run)
 
 
 def batches_table(journal: Journal) -> pd.DataFrame:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ._exceptions import ConfigurationError
 from ._protocol import (
+    FRAMINGS,
     AgentInfo,
     OnboardingError,
     OnboardingFinished,
@@ -25,6 +26,7 @@ from ._protocol import (
     StepEvent,
     UnrecognisedEvent,
 )
+from ._types import STAGES, STATUSES, TIMESTAMP
 
 if TYPE_CHECKING:
     from ._state import OnboardingResult
@@ -37,11 +39,8 @@ __all__ = ["ANSWER_COLUMNS", "EVENT_COLUMNS", "INVALID_COLUMNS", "RESULT_COLUMNS
 # a frame's dtype does not depend on which values one run happened to contain. Stages are
 # an open set: the documented three, then any other (stage_0 ... stage_4, new text) in the
 # order the rows first show it (rows are in display order: see _state's rules).
-STAGES = ("preprocessing", "stage", "postprocessing")
-STATUSES = ("running", "finished", "error", "timeout", "cancelled")
 COMMANDS = (StepEvent.command, ScrapingFinished.command, OnboardingFinished.command,
             AgentInfo.command, OnboardingError.command, UnrecognisedEvent.command)
-FRAMINGS = ("object", "text", "bytes")
 KNOWN_CATEGORIES: dict[str, tuple[str, ...]] = {
     "stage": STAGES, "status": STATUSES, "command": COMMANDS, "framing": FRAMINGS}
 
@@ -53,7 +52,7 @@ STEP_COLUMNS: dict[str, str] = {
     "question": "string",
     "answer": "string",
     "answer_count": "Int64",  # distinct answers received (>1: answered again, latest kept)
-    "received_at": "datetime64[ns, UTC]",
+    "received_at": TIMESTAMP,
     "seconds": "float64",  # since the onboarding started
 }
 
@@ -63,7 +62,7 @@ EVENT_COLUMNS: dict[str, str] = {
     "command": "category",
     "event_name": "string",
     "framing": "category",  # object, text (JSON) or bytes: how the payload came
-    "received_at": "datetime64[ns, UTC]",
+    "received_at": TIMESTAMP,
     "arguments": "object",  # the raw {name: value} strings, as sent
     "reason": "string",  # why an unrecognised event could not be used
 }
@@ -83,8 +82,8 @@ RESULT_COLUMNS: dict[str, str] = {
     "duplicates": "Int64",
     "revisions": "Int64",
     "unrecognised": "Int64",
-    "started_at": "datetime64[ns, UTC]",
-    "ended_at": "datetime64[ns, UTC]",
+    "started_at": TIMESTAMP,
+    "ended_at": TIMESTAMP,
     "duration_s": "float64",
     "error": "string",
 }
@@ -99,8 +98,6 @@ INVALID_COLUMNS: dict[str, str] = {
 }
 
 ANSWER_COLUMNS: dict[str, str] = {"external_id": "string"}  # then one "string" per question
-
-TIMESTAMP = "datetime64[ns, UTC]"
 
 
 def _frame(columns: Mapping[str, Sequence[Any]], schema: dict[str, str]) -> pd.DataFrame:

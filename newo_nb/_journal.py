@@ -19,7 +19,9 @@ finished?" is an indexed query, not a scan of every line ever written.
 inputs, start, end, status, reason). ``events``: the raw socket.io payload of every
 event received, as JSON, in arrival order. ``batches`` and ``batch_runs``: which runs
 each :class:`~newo_nb.OnboardingBatch` holds. Replaying a run's events through
-:class:`~newo_nb.OnboardingState` rebuilds its result (:func:`load_journal`).
+:class:`~newo_nb.OnboardingState` rebuilds its result. The journal returns stored runs only
+(:meth:`Journal.stored_batch`); :func:`~newo_nb.load_journal`, beside the batch, makes a batch
+of them.
 
 **One onboarding per customer.** ``leases`` holds, per service and customer, which
 process is onboarding it now (pid, host, expiry). A session takes the lease before it
@@ -43,7 +45,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import contextvars
 import datetime as dt
 import json
 import logging
@@ -58,7 +59,7 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
 
 from ._customer import Customer
 from ._exceptions import ConfigurationError, CustomerValidationError
@@ -66,11 +67,17 @@ from ._protocol import decode, from_storable, storable
 from ._secrets import redact, redact_json
 from ._state import OnboardingResult, OnboardingState, Status
 
-if TYPE_CHECKING:
-    from ._batch import OnboardingBatch
-
-__all__ = ["FLUSH_AFTER", "JOURNAL_ENV", "LEASE_TTL", "Journal", "LeaseHolder", "StoredRun",
-           "default_journal_path", "load_journal", "resolve_journal"]
+__all__ = [
+    "FLUSH_AFTER",
+    "JOURNAL_ENV",
+    "LEASE_TTL",
+    "Journal",
+    "LeaseHolder",
+    "StoredBatch",
+    "StoredRun",
+    "default_journal_path",
+    "resolve_journal",
+]
 
 log = logging.getLogger("newo_nb.journal")
 
@@ -138,10 +145,6 @@ _LATEST_RUNS = (  # constant text: no value is ever formatted into SQL
     f"{_RUN_ROW} JOIN (SELECT max(run_id) AS latest FROM runs GROUP BY service, "  # noqa: S608
     "external_id) l ON l.latest = r.run_id ORDER BY r.run_id")
 
-# The batch a session runs in: set by OnboardingBatch around each of its sessions, so the
-# session's journal hook links the run without the session knowing about batches.
-current_batch: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "newo_nb_current_batch", default=None)
 
 
 def default_journal_path() -> Path:
@@ -194,12 +197,20 @@ class StoredRun:
     result: OnboardingResult
 
 
+class StoredBatch(NamedTuple):
+    """What the journal holds of one batch: its id, its runs in start order, its invalid rows."""
+
+    batch_id: str | None
+    runs: list[StoredRun]
+    invalid: list[dict[str, Any]]
+
+
 class Journal:
     """An append-only SQLite record of onboarding runs and their raw events.
 
     >>> journal = Journal("/tmp/newo.sqlite3")                     # doctest: +SKIP
     >>> client = NewoClient(journal=journal)
-    >>> batch = journal.load()      # every customer's latest run, after a kernel restart
+    >>> stored = journal.stored_batch()  # every customer's latest run, after a restart
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -327,7 +338,8 @@ class Journal:
 
     # -- writing: the session's and the batch's hooks -----------------------------------
 
-    def run_started(self, *, service: str, customer: Customer, started_at: dt.datetime) -> None:
+    def run_started(self, *, service: str, customer: Customer, started_at: dt.datetime,
+                    batch_id: str | None = None) -> None:
         """A run begins: remember its inputs (never the secret) and link it to its batch."""
         run_id = self._write(
             "INSERT INTO runs (service, external_id, customer, started_at) VALUES (?, ?, ?, ?)",
@@ -336,9 +348,7 @@ class Journal:
             return
         self._open_runs[customer.external_id] = run_id
         self._running.add(run_id)
-        batch_id = current_batch.get()
-        if batch_id is not None:
-            self.link(batch_id, run_id)
+        self.adopt(run_id, batch_id)
 
     def record(self, external_id: str, event_name: str, payload: Any, received_at: float,
                raw_text: str | None = None) -> None:
@@ -385,22 +395,21 @@ class Journal:
         self._write("INSERT OR IGNORE INTO batch_runs (batch_id, run_id) VALUES (?, ?)",
                     (batch_id, run_id))
 
-    def run_resumed(self, external_id: str, run_id: int) -> None:
+    def run_resumed(self, external_id: str, run_id: int, batch_id: str | None = None) -> None:
         """An interrupted run is followed again: it has no end until this session ends it."""
         self.flush()
         self._open_runs[external_id] = run_id
         self._running.add(run_id)
         self._write("UPDATE runs SET ended_at = NULL, status = NULL, reason = '' "
                     "WHERE run_id = ?", (run_id,))
-        self.adopt(run_id)
+        self.adopt(run_id, batch_id)
 
     def follow(self, external_id: str, run_id: int) -> None:
         """Record the next events of ``external_id`` in run ``run_id`` (ended or not)."""
         self._open_runs[external_id] = run_id
 
-    def adopt(self, run_id: int) -> None:
-        """Link a run reused or resumed by a session to the batch it runs in, if any."""
-        batch_id = current_batch.get()
+    def adopt(self, run_id: int, batch_id: str | None) -> None:
+        """Link a run started, reused or resumed by a session to its batch, if any."""
         if batch_id is not None:
             self.link(batch_id, run_id)
 
@@ -482,10 +491,6 @@ class Journal:
         stored = self.run(rows[0][0])
         return stored if stored is not None and stored.result.status != "finished" else None
 
-    def finished_result(self, service: str, external_id: str) -> OnboardingResult | None:
-        stored = self.finished_run(service, external_id)
-        return stored.result if stored else None
-
     def run(self, run_id: int) -> StoredRun | None:
         """Rebuild one run by replaying its events through :class:`OnboardingState`."""
         rows = self._read(f"{_RUN_ROW} WHERE r.run_id = ?", (run_id,))
@@ -506,10 +511,11 @@ class Journal:
         names = ("batch_id", "service", "started_at", "ended_at", "status", "size")
         return [dict(zip(names, row, strict=True)) for row in rows]
 
-    def load(self, batch_id: str | None = None, *, every_run: bool = False) -> OnboardingBatch:
-        """An :class:`OnboardingBatch` rebuilt from disk (``batch_id="latest"`` for the last)."""
-        from ._batch import OnboardingBatch
-
+    def stored_batch(self, batch_id: str | None = None, *,
+                     every_run: bool = False) -> StoredBatch:
+        """A batch's stored runs and invalid rows (``batch_id="latest"`` for the last one;
+        None: the latest run of every customer, or every run). The batch object is built
+        beside the batch: :func:`newo_nb.load_journal`."""
         if batch_id == "latest":
             recorded = self.batches()
             if not recorded:
@@ -517,7 +523,7 @@ class Journal:
             batch_id = recorded[-1]["batch_id"]
         stored = self.runs(batch_id=batch_id, every_run=every_run)
         invalid = self._invalid_rows(batch_id) if batch_id is not None else []
-        return OnboardingBatch.from_stored(stored, invalid=invalid, batch_id=batch_id)
+        return StoredBatch(batch_id, stored, invalid)
 
     def _invalid_rows(self, batch_id: str) -> list[dict[str, Any]]:
         rows = self._read("SELECT invalid FROM batches WHERE batch_id = ?", (batch_id,))
@@ -570,47 +576,11 @@ def _insert_events(db: sqlite3.Connection, rows: list[tuple[int, str, float, str
         db.executemany(_INSERT_EVENTS + "(?, ?, ?, ?)", rows[whole:])
 
 
-def load_journal(
-    path: str | os.PathLike[str] | None = None,
-    *,
-    batch_id: str | None = None,
-    every_run: bool = False,
-) -> OnboardingBatch:
-    """Rebuild results, steps and batches from a journal, e.g. after a kernel restart.
-
-    With no ``batch_id``, the batch holds the latest run of every customer in the journal
-    (``every_run=True``: every run); ``batch_id="latest"`` gives the last batch started.
-    ``path`` defaults to ``NEWO_NB_JOURNAL`` or :func:`default_journal_path`.
-
-    >>> batch = load_journal(batch_id="latest")                    # doctest: +SKIP
-    >>> batch.results, batch.steps
-    """
-    target = Path(path) if path is not None else _configured_path()
-    if not target.exists():
-        raise FileNotFoundError(f"no journal at {target}; onboard with a journal first, or "
-                                f"check {JOURNAL_ENV}")
-    journal = Journal(target)
-    try:
-        return journal.load(batch_id, every_run=every_run)
-    finally:
-        journal.close()
-
-
 def _configured_path() -> Path:
     configured = os.environ.get(JOURNAL_ENV, "").strip()
     if configured.lower() in _OFF:
         return default_journal_path()
     return Path(configured) if configured else default_journal_path()
-
-
-@contextlib.contextmanager
-def batch_scope(batch_id: str) -> Iterator[None]:
-    """Runs started inside belong to ``batch_id`` (see :data:`current_batch`)."""
-    token = current_batch.set(batch_id)
-    try:
-        yield
-    finally:
-        current_batch.reset(token)
 
 
 # Journals still open at interpreter exit commit what they hold (a loop that stopped in

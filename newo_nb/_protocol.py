@@ -21,8 +21,10 @@ import json
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, ClassVar, Final
+
+from ._types import KNOWN_STAGES
 
 __all__ = [
     "FRAMINGS",
@@ -41,8 +43,6 @@ __all__ = [
     "storable",
 ]
 
-INTEGRATION_IDN: Final = "newo_chat"
-KNOWN_STAGES: Final = frozenset({"preprocessing", "stage", "postprocessing"})
 FRAMINGS: Final = ("object", "text", "bytes")
 
 
@@ -166,61 +166,26 @@ def _to_int(text: str) -> int:
 # python field -> (argument name, converter or None for text, required)
 _Spec = dict[str, tuple[str, _Converter | None, bool]]
 
+# The fields every event has (ServerEvent's own) are read from the payload's envelope; each
+# command's other fields come from its arguments, named as the field is unless renamed here.
+_RENAMED: Final[dict[tuple[type[ServerEvent], str], str]] = {
+    (OnboardingFinished, "agent_phone_number"): "phone_number"}
+_INTEGERS: Final = {"step_number", "max_steps"}  # "7" on the wire; not negative
+_ENVELOPE: Final = frozenset(f.name for f in fields(ServerEvent))
+
+
+def _spec(cls: type[ServerEvent]) -> _Spec:
+    """How ``cls``'s fields are read from a payload's arguments: derived from the
+    dataclass, so a field is declared once. A field without a default is required."""
+    return {f.name: (_RENAMED.get((cls, f.name), f.name),
+                     _to_int if f.name in _INTEGERS else None,
+                     f.default is MISSING and f.default_factory is MISSING)
+            for f in fields(cls) if f.name not in _ENVELOPE}
+
+
 _SPECS: Final[dict[str, tuple[type[ServerEvent], _Spec]]] = {
-    StepEvent.command: (
-        StepEvent,
-        {
-            "user_actor_id": ("user_actor_id", None, False),
-            "question": ("question", None, False),
-            "answer": ("answer", None, False),
-            "step_number": ("step_number", _to_int, True),
-            "max_steps": ("max_steps", _to_int, False),
-            "stage": ("stage", None, False),
-        },
-    ),
-    ScrapingFinished.command: (
-        ScrapingFinished,
-        {
-            name: (name, None, False)
-            for name in ("user_actor_id", "business_name", "agent_name", "agent_title", "industry")
-        },
-    ),
-    AgentInfo.command: (
-        AgentInfo,
-        {
-            name: (name, None, False)
-            for name in (
-                "user_actor_id",
-                "phone_number",
-                "created_customer_idn",
-                "state",
-                "email",
-                "business_name",
-                "agent_name",
-                "agent_title",
-            )
-        },
-    ),
-    OnboardingFinished.command: (
-        OnboardingFinished,
-        {
-            "agent_phone_number": ("phone_number", None, False),
-            **{
-                name: (name, None, False)
-                for name in (
-                    "user_actor_id",
-                    "created_customer_idn",
-                    "email",
-                    "industry",
-                    "business_name",
-                    "agent_name",
-                    "agent_title",
-                )
-            },
-        },
-    ),
-    OnboardingError.command: (OnboardingError, {"description": ("description", None, False)}),
-}
+    cls.command: (cls, _spec(cls))
+    for cls in (StepEvent, ScrapingFinished, AgentInfo, OnboardingFinished, OnboardingError)}
 
 
 # Every event keeps its arguments, and JSON decoding makes a fresh copy of each string, so

@@ -46,7 +46,8 @@ from ._protocol import (
     StepEvent,
     decode,
 )
-from ._state import FAILED_AGENT_STATES, OnboardingResult, OnboardingState, Status
+from ._state import FAILED_AGENT_STATES, OnboardingResult, OnboardingState
+from ._types import Status, now
 
 if TYPE_CHECKING:
     from ._client import NewoClient
@@ -72,10 +73,6 @@ def check_timeouts(*, timeout: float, silence_timeout: float) -> None:
                 "or math.inf for no limit")
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
 class OnboardingSession:
     """Runs one onboarding; ``state`` is live while it runs, ``run()`` returns the result.
 
@@ -93,6 +90,7 @@ class OnboardingSession:
         silence_timeout: float = 45.0,
         status_checks: int = 3,
         force: bool = False,
+        batch_id: str | None = None,
     ) -> None:
         check_timeouts(timeout=timeout, silence_timeout=silence_timeout)
         self.client = client
@@ -102,6 +100,7 @@ class OnboardingSession:
         self.silence_timeout = silence_timeout
         self.status_checks = status_checks
         self.force = force
+        self.batch_id = batch_id  # the batch this run belongs to in the journal, if any
         self.route: Route | None = None  # how this run went: see the module's docstring
         self.journal_run: int | None = None  # the journal run reused or attached to
         self.state = OnboardingState(customer.external_id)
@@ -130,15 +129,15 @@ class OnboardingSession:
 
     def snapshot(self, status: Status | None = None, reason: str = "") -> OnboardingResult:
         """The result so far (status "running" until the end)."""
-        ended = _now() if status or self.state.done else None
-        return self.state.result(started_at=self.started_at or _now(), ended_at=ended,
+        ended = now() if status or self.state.done else None
+        return self.state.result(started_at=self.started_at or now(), ended_at=ended,
                                  status=status, reason=reason)
 
     async def run(self) -> OnboardingResult:
         """Onboard and wait for the end. Setup failures raise; outcomes are returned."""
         if self.started_at is not None:
             raise RuntimeError("an OnboardingSession runs once; make a new one to run again")
-        self.started_at = _now()
+        self.started_at = now()
         loop = asyncio.get_running_loop()
         self._ended = loop.create_future()
         self._last_progress = loop.time()
@@ -221,7 +220,7 @@ class OnboardingSession:
         if stored is not None:
             self.journal_run = stored.run_id
             self.state = OnboardingState.replay(self.external_id, stored.result.log)
-            journal.adopt(stored.run_id)
+            journal.adopt(stored.run_id, self.batch_id)
             self._chose("reused", f"journal run {stored.run_id} finished on this service; "
                         "nothing is sent (force=True onboards again)")
             self._show(stored.result.log)
@@ -264,12 +263,12 @@ class OnboardingSession:
         journal, started = self.client.journal, self.started_at
         if journal is not None and started is not None:
             journal.run_started(service=self.client.base_url, customer=self.customer,
-                                started_at=started)
+                                started_at=started, batch_id=self.batch_id)
             self._journalled = True
 
     def _journal_ended(self, status: Status, reason: str, at: dt.datetime | None = None) -> None:
         if self.client.journal is not None and self._journalled:
-            self.client.journal.run_ended(self.external_id, status, reason, at or _now())
+            self.client.journal.run_ended(self.external_id, status, reason, at or now())
 
     async def _start(self, interrupted: StoredRun | None) -> None:
         client, customer = self.client, self.customer
@@ -318,7 +317,7 @@ class OnboardingSession:
         self.state, self.journal_run, self._sent = state, run_id, True
         self.started_at = interrupted.result.started_at or self.started_at
         if self.client.journal is not None:
-            self.client.journal.run_resumed(self.external_id, run_id)
+            self.client.journal.run_resumed(self.external_id, run_id, self.batch_id)
             self._journalled = True
         self._show(interrupted.result.log)
         self._chose(route, f"journal run {run_id} ended {was} after "
@@ -333,7 +332,7 @@ class OnboardingSession:
         if journal is not None and interrupted.result.ended_at is None:
             journal.run_ended(self.external_id, "cancelled",
                               f"the kernel stopped while it ran; the service then said state "
-                              f"{said!r} and the customer was onboarded anew", _now())
+                              f"{said!r} and the customer was onboarded anew", now())
         self.state = OnboardingState(self.external_id)  # the probe's answer is not this run's
         if self._ended is not None and self._ended.done():  # an "error" answer ended the fold
             self._ended = asyncio.get_running_loop().create_future()

@@ -41,7 +41,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from ._exceptions import OnboardingFailed
 from ._protocol import (
@@ -53,6 +53,7 @@ from ._protocol import (
     StepEvent,
     UnrecognisedEvent,
 )
+from ._types import Status
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,7 +64,6 @@ __all__ = ["OnboardingResult", "OnboardingState", "Status", "StepKey"]
 
 StepKey = tuple[str, int, str]  # (stage, step_number, question): see rule 1
 
-Status = Literal["running", "finished", "error", "timeout", "cancelled"]
 TERMINAL_AGENT_STATES = frozenset({"created"})
 FAILED_AGENT_STATES = frozenset({"error", "failed"})
 
@@ -341,7 +341,7 @@ class OnboardingResult:
 
     @property
     def steps(self) -> pd.DataFrame:
-        """One row per step; see :func:`newo_nb.frames.steps_frame` for the columns."""
+        """One row per step; see :func:`newo_nb.steps_frame` for the columns."""
         from ._frames import steps_frame
 
         return steps_frame([self])

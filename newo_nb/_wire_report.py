@@ -11,7 +11,7 @@ between steps.
 
 It is built from decoded events only (plus each one's framing and the run's start), so it is
 a pure function: no sockets, no journal. ``result.wire_report()``,
-:func:`newo_nb.report` (a journalled run) and ``Cassette.wire_report()`` all end here.
+:func:`newo_nb.wire_report` (a journalled run) and ``Cassette.wire_report()`` all end here.
 
 >>> report = result.wire_report()                               # doctest: +SKIP
 >>> report                     # text in a terminal, an escaped table in a notebook
@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._protocol import _SPECS, ServerEvent, StepEvent, UnrecognisedEvent
+from ._protocol import _SPECS, OnboardingError, ServerEvent, StepEvent, UnrecognisedEvent
 
 if TYPE_CHECKING:
     from ._state import OnboardingResult
@@ -168,8 +168,8 @@ def build_report(
     """The report of one run's events, in arrival order (duplicates included if given)."""
     steps = [e for e in events if isinstance(e, StepEvent)]
     unknown = [e for e in events if isinstance(e, UnrecognisedEvent)]
-    errors = tuple(getattr(e, "description", "") or "(no description)"
-                   for e in events if e.command == "onboarding_error")
+    errors = tuple(e.description or "(no description)"
+                   for e in events if isinstance(e, OnboardingError))
     return WireReport(
         external_id=external_id,
         service=service,

@@ -86,7 +86,7 @@ async def _serve(host: str, port: int, speed: float, dialect: Dialect | None = N
 
 
 def _speed(text: str) -> float:
-    from .simulator._speed import checked_speed
+    from .simulator import checked_speed
 
     try:
         return checked_speed(text)

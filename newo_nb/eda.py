@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .simulator._catalog import answer_matches, load_catalog
+from ._types import sample_external_id
+from .simulator import answer_matches, load_catalog
 
 __all__ = [
     "TRUTH_COLUMNS",
@@ -33,11 +34,6 @@ TRUTH_COLUMNS: dict[str, str] = {
     "question": "string",
     "expected": "string",  # what the page states, written by hand from the page
 }
-
-
-def sample_external_id(slug: str) -> str:
-    """The ``external_customer_id`` that ``Simulator.sample_customers()`` gives a sample."""
-    return f"sample-{slug}"
 
 
 def ground_truth() -> pd.DataFrame:

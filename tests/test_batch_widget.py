@@ -171,15 +171,15 @@ async def test_batch_with_failures_fills_table_progress_and_counts(
     assert [status for _, status in rows] == ["error"] * 2 + ["finished"] * 4
     w.show_page(0, "input")
     assert table_rows(w) == [(c.external_id, expected[c.external_id]) for c in customers]
-    assert (w._progress.value, w._progress.max) == (6, 6)
-    assert w._progress.bar_style == "warning"
+    assert (w.progress_bar.value, w.progress_bar.max) == (6, 6)
+    assert w.progress_bar.bar_style == "warning"
     assert batch.counts()["finished"] == 4
     summary = w._summary.value
     assert "6 of 6 done" in summary
     assert re.search(r">finished</span> 4\b", summary)
     assert re.search(r">error</span> 2\b", summary)
     assert "queued" not in summary  # only statuses that occur
-    assert "2 of 6 businesses did not finish" in w._banner.value
+    assert "2 of 6 businesses did not finish" in w.banner_html
     assert w.banner is not None
     assert w.banner.title == "2 of 6 businesses did not finish"
     results = batch.results.set_index("external_id")
@@ -307,8 +307,8 @@ async def test_cancel_mid_batch_keeps_a_row_for_every_business_and_runs_again(
     assert batch.status == "cancelled"
     assert len(batch.results) == 7
     assert "2 of " in row_html(w, stalled[0])  # what it received before the cancel is kept
-    assert "Cancelled" in w._banner.value
-    assert w._progress.value == 7
+    assert "Cancelled" in w.banner_html
+    assert w.progress_bar.value == 7
     assert not w.running
     assert not w._start_button.disabled
 
@@ -323,9 +323,9 @@ async def test_cancel_mid_batch_keeps_a_row_for_every_business_and_runs_again(
     assert [status for _, status in table_rows(w)] == ["finished"] * 7
     assert again.reused == {customers[0].external_id, customers[1].external_id}  # not twice
     assert [sim.onboardings_started(c.external_id) for c in customers] == [1, 1, 2, 2, 1, 1, 1]
-    assert w._banner.value == ""
+    assert w.banner_html == ""
     assert w.banner is None
-    assert w._progress.bar_style == "success"
+    assert w.progress_bar.bar_style == "success"
 
 
 async def test_cancel_before_the_task_runs_leaves_every_row_queued(
@@ -366,8 +366,8 @@ async def test_a_shared_failure_says_it_is_a_setting(sim: Simulator) -> None:
         w = BatchOnboardingWidget(samples(sim, 3), client=wrong)
         batch = await w.run()
     assert batch.counts()["error"] == 3
-    assert "Every business failed the same way" in w._banner.value
-    assert "NEWO_CLIENT_SECRET" in w._banner.value
+    assert "Every business failed the same way" in w.banner_html
+    assert "NEWO_CLIENT_SECRET" in w.banner_html
     assert "sim_wrong_secret_for_this_test" not in all_widget_state(w)
     assert "sim_wrong_secret_for_this_test" not in repr(w)
 
@@ -378,8 +378,8 @@ async def test_closed_widget_shows_a_setup_banner(monkeypatch: pytest.MonkeyPatc
     await w.aclose()
     with pytest.raises(Exception, match="was closed"):
         await w.run()
-    assert "newo-error" in w._banner.value
-    assert "make a new widget" in w._banner.value
+    assert "newo-error" in w.banner_html
+    assert "make a new widget" in w.banner_html
     assert w.error is not None
 
 
@@ -387,7 +387,7 @@ def test_bad_arguments_are_refused_or_shown(client: NewoClient) -> None:
     with pytest.raises(ValueError, match="concurrency=0"):
         BatchOnboardingWidget([], client=client, concurrency=0)
     w = BatchOnboardingWidget([], client=client)
-    assert "Nothing to onboard" in w._banner.value
+    assert "Nothing to onboard" in w.banner_html
     assert w._table not in w.children  # no table, no pager
 
 
@@ -407,7 +407,7 @@ async def test_every_sample_runs_on_the_embedded_simulator(
         assert len(table_rows(w)) == len(w.simulator.sample_customers()) == 44
         batch = await w.run()
         assert batch.counts()["finished"] == 44, batch.results["error"].tolist()
-        assert w._progress.value == w._progress.max == 44
+        assert w.progress_bar.value == w.progress_bar.max == 44
         assert repr(w) == ("BatchOnboardingWidget(source='embedded simulator', "
                            "status='finished', businesses=44, finished=44, invalid_rows=0)")
         assert "sk-never-sent" not in all_widget_state(w)
@@ -487,7 +487,7 @@ async def test_100_business_batch_stays_within_the_redraw_rate(
     assert events > 1000
     assert draws <= allowed_draws
     assert 0 < len(sent) <= allowed_draws * per_draw + controls
-    assert w._progress.value == 100
+    assert w.progress_bar.value == 100
 
 
 async def test_a_redraw_renders_only_the_rows_that_changed(

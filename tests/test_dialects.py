@@ -159,7 +159,7 @@ async def test_onboarding_widget_shows_every_step_once_with_its_latest_answer(
     async with dsim.client(reconnect=FAST_RECONNECT, journal=False) as client:
         w = OnboardingWidget(customer, client=client)
         bar: list[float] = []  # the bar after each redraw (the table is drawn last)
-        w._table.observe(lambda _: bar.append(w._progress.value / w._progress.max),
+        w._table.observe(lambda _: bar.append(w.progress_bar.value / w.progress_bar.max),
                          names="value")
         result = await w.run()
     assert result.status == "finished", result.error
@@ -173,7 +173,7 @@ async def test_onboarding_widget_shows_every_step_once_with_its_latest_answer(
     assert [(stage, int(number)) for number, stage in rows] == [
         (stage, number) for stage, number, _, _ in expected]
     assert frame_steps(w.steps) == expected
-    assert (w._progress.value, w._progress.max) == (len(expected), len(expected))
+    assert (w.progress_bar.value, w.progress_bar.max) == (len(expected), len(expected))
     assert UNVALIDATED.strip() not in table  # a retried step shows its latest answer
     assert ("answered 2×" in table) == dialect.retries
     assert ('class="newo-json"' in table) == dialect.json_answers
@@ -369,7 +369,7 @@ def test_the_widget_bar_holds_when_max_steps_grows_and_never_passes_the_end(
         w.handle_event(StepEvent(external_event_id=f"e{number}", step_number=number,
                                  max_steps=announced, stage="stage", question=f"q{number}"))
         w._redraw()
-        bar.append(w._progress.value / w._progress.max)
+        bar.append(w.progress_bar.value / w.progress_bar.max)
         text.append(re.search(r"step (\d+) of (\d+)", w._status.value))
     assert bar == sorted(bar)
     assert bar[2] == pytest.approx(3 / 4)

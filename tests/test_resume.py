@@ -507,5 +507,5 @@ async def test_the_onboarding_widget_shows_a_reused_run_whole_and_sends_nothing(
     assert [s.external_event_id for s in shown.step_events] == [
         s.external_event_id for s in first.step_events]
     # the journalled events reached the widget: its table holds every step
-    assert w._state.steps_received == first.max_steps
+    assert w.state.steps_received == first.max_steps
     assert all(f'data-step="{n}"' in w._table.value for n in range(1, first.max_steps + 1))

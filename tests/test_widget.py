@@ -85,8 +85,8 @@ async def test_run_fills_progress_table_stage_and_result_card(
     total = result.max_steps
     assert total is not None
     assert total > 3
-    assert (w._progress.value, w._progress.max) == (total, total)
-    assert w._progress.bar_style == "success"
+    assert (w.progress_bar.value, w.progress_bar.max) == (total, total)
+    assert w.progress_bar.bar_style == "success"
     assert table_steps(w) == list(range(1, total + 1))
     assert "Finished" in w._status.value
     assert f"step {total} of {total}" in w._status.value
@@ -98,7 +98,7 @@ async def test_run_fills_progress_table_stage_and_result_card(
                   actor.agent_phone_number, actor.created_customer_idn):
         assert value
         assert render._e(value) in card
-    assert w._banner.value == ""
+    assert w.banner_html == ""
     assert list(w.steps["step_number"]) == list(range(1, total + 1))
     assert list(w.steps.columns) == list(result.steps.columns)
     assert not w._start_button.disabled
@@ -125,14 +125,14 @@ async def test_live_stage_progress_and_step_order_from_events(client: NewoClient
     w.handle_event(step(1, stage="preprocessing"))
     status = await shown(w._status, lambda v: "preprocessing" in v)
     assert "step 1 of 4" in status
-    assert (w._progress.value, w._progress.max) == (1, 4)
+    assert (w.progress_bar.value, w.progress_bar.max) == (1, 4)
 
     w.handle_event(step(3))  # out of order, then the missing one
     w.handle_event(step(2))
     await shown(w._table, lambda v: 'data-step="3"' in v and 'data-step="2"' in v)
     assert table_steps(w) == [1, 2, 3]
     assert "stage: <span class=\"newo-stage\">stage</span>" in w._status.value
-    assert w._progress.value == 3
+    assert w.progress_bar.value == 3
     assert list(w.steps["step_number"]) == [1, 2, 3]
 
 
@@ -148,13 +148,13 @@ async def test_onboarding_error_shows_banner_with_description_and_advice(
     result = await w.run()
 
     assert result.status == "error"
-    banner = w._banner.value
+    banner = w.banner_html
     assert "The service could not onboard this customer" in banner
     assert "Website is parked." in banner
     assert "press Start to try again" in banner
     assert w._card.value == ""
-    assert w._progress.bar_style == "danger"
-    assert w._progress.value == 2
+    assert w.progress_bar.bar_style == "danger"
+    assert w.progress_bar.value == 2
     assert table_steps(w) == [1, 2]
     assert "Error" in w._status.value
     assert not w._start_button.disabled
@@ -165,7 +165,7 @@ async def test_bad_secret_shows_banner_and_raises(sim: Simulator, customer: Cust
         w = OnboardingWidget(customer, client=bad)
         with pytest.raises(AuthenticationError):
             await w.run()
-    banner = w._banner.value
+    banner = w.banner_html
     assert "The service refused the client secret" in banner
     assert "401" in banner
     assert "NEWO_CLIENT_SECRET" in banner
@@ -184,8 +184,8 @@ async def test_refused_connection_shows_banner(customer: Customer) -> None:
         w = OnboardingWidget(customer, client=nowhere)
         with pytest.raises(APIConnectionError):
             await w.run()
-    assert "Could not connect to the service" in w._banner.value
-    assert "NEWO_BASE_URL" in w._banner.value
+    assert "Could not connect to the service" in w.banner_html
+    assert "NEWO_BASE_URL" in w.banner_html
     assert repr(w) == "OnboardingWidget(source='given client', status='error')"
 
 
@@ -197,9 +197,9 @@ async def test_timeout_shows_banner_suggesting_check_status(
     result = await w.run()
 
     assert result.status == "timeout"
-    assert "No result in time" in w._banner.value
-    assert "Check status" in w._banner.value
-    assert w._progress.bar_style == "warning"
+    assert "No result in time" in w.banner_html
+    assert "Check status" in w.banner_html
+    assert w.progress_bar.bar_style == "warning"
     assert table_steps(w) == [1, 2]
 
 
@@ -295,7 +295,7 @@ async def test_cancel_then_run_again(
     cancelled = await w.wait()
 
     assert cancelled.status == "cancelled"
-    assert "Cancelled" in w._banner.value
+    assert "Cancelled" in w.banner_html
     assert not w._start_button.disabled
     assert w._cancel_button.disabled
     assert repr(w) == "OnboardingWidget(source='given client', status='cancelled')"
@@ -306,9 +306,9 @@ async def test_cancel_then_run_again(
     sim.actors[customer.external_id].state = "error"
     again = await w.run()
     assert again.status == "finished"
-    assert w._banner.value == ""
+    assert w.banner_html == ""
     assert "newo-result" in w._card.value
-    assert w._progress.value == w._progress.max == again.max_steps
+    assert w.progress_bar.value == w.progress_bar.max == again.max_steps
     assert table_steps(w) == list(range(1, (again.max_steps or 0) + 1))
 
 
@@ -409,7 +409,7 @@ async def test_burst_of_5000_steps_stays_within_the_redraw_rate(
     assert 0 < len(sent) <= allowed_draws * per_draw
     if fed > 0.3:
         assert draws >= 2  # drawn during the burst, not only at its end
-    assert (w._progress.value, w._progress.max) == (BURST, BURST)
+    assert (w.progress_bar.value, w.progress_bar.max) == (BURST, BURST)
     assert table_steps(w)[-1] == BURST
     assert len(w.steps) == BURST
 

@@ -184,9 +184,9 @@ async def test_hostile_error_description_renders_as_text_in_the_banner(
     assert result.status == "error"
     assert w.banner is not None
     assert w.banner.message == IMG  # the plain text, for code; the widget shows it escaped
-    banner = assert_only_our_markup(w._banner.value).text
+    banner = assert_only_our_markup(w.banner_html).text
     assert f"{w.banner.title}{IMG}{w.banner.advice}" == banner
-    assert "onerror" not in _Markup(w._banner.value).attributes
+    assert "onerror" not in _Markup(w.banner_html).attributes
     rendered_text(w)  # and every other value
 
 
@@ -347,7 +347,7 @@ async def test_refused_runs_name_no_secret_in_the_banner(
         w = OnboardingWidget(customer, client=refused)
         with pytest.raises(AuthenticationError):
             await w.run()
-    assert "refused the client secret" in w._banner.value
+    assert "refused the client secret" in w.banner_html
     assert_no_secret(w, None)
 
     # The right secret from the wrong origin: the socket (whose URL carries the secret)
@@ -359,7 +359,7 @@ async def test_refused_runs_name_no_secret_in_the_banner(
     try:
         with pytest.raises(RealtimeConnectionError):
             await w.run()
-        assert "realtime connection was refused" in w._banner.value
+        assert "realtime connection was refused" in w.banner_html
         assert_no_secret(w, None)
     finally:
         await w.aclose()

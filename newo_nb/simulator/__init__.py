@@ -6,9 +6,12 @@ loop and never blocks), from a terminal with ``newo-nb simulator`` or
 recorded run instead of scraping (see ``_replay.py``).
 """
 
+from ._catalog import SampleCustomer, SampleSite, answer_matches, load_catalog
 from ._dialects import DIALECTS, Dialect
 from ._faults import Faults
 from ._server import Call, Simulator
+from ._speed import checked_speed
 from .cassettes import sample_cassette
 
-__all__ = ["DIALECTS", "Call", "Dialect", "Faults", "Simulator", "sample_cassette"]
+__all__ = ["DIALECTS", "Call", "Dialect", "Faults", "SampleCustomer", "SampleSite", "Simulator",
+           "answer_matches", "checked_speed", "load_catalog", "sample_cassette"]

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import phonenumbers
 
+from .._types import INTEGRATION_IDN
 from ._dialects import Dialect, PlannedStep
 from ._extract import ExtractionError, Fact, extract_facts
 from ._faults import Faults
@@ -83,7 +84,7 @@ class Broadcast:
 def command_payload(connector_idn: str, command: str, arguments: dict[str, Any]) -> dict[str, Any]:
     """A server event as the service sends it: every value a string, a unique event id."""
     return {
-        "integration_idn": "newo_chat",
+        "integration_idn": INTEGRATION_IDN,
         "connector_idn": connector_idn,
         "command_idn": command,
         "external_event_id": str(uuid.uuid4()),

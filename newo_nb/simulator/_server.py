@@ -160,11 +160,18 @@ class Simulator:
 
     def sample_customers(self) -> list[Customer]:
         """Ready onboarding inputs for every sample business this simulator serves."""
+        return [customer for _, customer in self.labelled_samples()]
+
+    def labelled_samples(self) -> list[tuple[str, Customer]]:
+        """Each sample business as (a label naming it and its industry, its onboarding
+        input), in the catalog's order: what a picker offers."""
         from .._customer import Customer
+        from .._types import sample_external_id
         from ._catalog import load_catalog
 
-        return [Customer(**site.customer, source=self.site_url(site.slug),
-                         external_customer_id=f"sample-{site.slug}")
+        return [(f"{site.truth.get('business_name') or site.slug} ({site.industry})",
+                 Customer(**site.customer, source=self.site_url(site.slug),
+                          external_customer_id=sample_external_id(site.slug)))
                 for site in load_catalog()]
 
     def onboardings_started(self, external_id: str) -> int:

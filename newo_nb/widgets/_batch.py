@@ -30,15 +30,15 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 import pandas as pd
 
-from .._batch import OnboardingBatch, ParsedCustomers, parse_customers
+from .._batch import QUEUED_ROW, OnboardingBatch, ParsedCustomers, parse_customers
 from .._client import NewoClient
 from .._customer import Customer
 from .._frames import invalid_frame
 from .._progress import BatchBar, widget_front_end
 from .._session import check_timeouts
+from .._types import ENDED_STATUSES
 from . import _render as render
-from ._lifecycle import RunLifecycle
-from ._onboarding import _choose_target, _consume_exception, _running_loop
+from ._lifecycle import SOURCE_NAMES, RunLifecycle, choose_target, consume_exception, running_loop
 from ._throttle import RedrawThrottle
 
 if TYPE_CHECKING:
@@ -54,10 +54,8 @@ log = logging.getLogger("newo_nb.widgets")
 BIG_BATCH = 20
 PAGE_SIZE = 50  # rows shown at once (one HTML widget each)
 ORDERS = (("Running and failed first", "active"), ("Input order", "input"))
-_ENDED = frozenset({"finished", "error", "timeout", "cancelled"})
-_FAILED = frozenset({"error", "timeout", "cancelled"})
-_SOURCE_NAMES = {"simulator": "embedded simulator", "service": "newo service",
-                 "client": "given client"}
+_ENDED = ENDED_STATUSES
+_FAILED = ENDED_STATUSES - {"finished"}
 Row = tuple[str, int, int | None, str, str, str]  # status, steps, max, business, industry, error
 
 
@@ -110,11 +108,11 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         self.silence_timeout = silence_timeout
         self.force = force
         self.error: BaseException | None = None  # what stopped the last run, if it raised
-        self._client, self._simulator, self._source_kind = _choose_target(client, speed,
+        self._client, self._simulator, self._source_kind = choose_target(client, speed,
                                                                           simulator)
         self._owns_client = client is None
         self._client_lock = asyncio.Lock()
-        self._loop = _running_loop()
+        self._loop = running_loop()
         if customers is None and self._simulator is not None:
             customers = self._simulator.sample_customers()  # every sample business
         # Parsed once, here: every run and every row of the table use these very customers
@@ -170,19 +168,14 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         if self.running:
             raise RuntimeError("A batch is already running: await w.wait(), or w.cancel() "
                                "it first.")
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            raise RuntimeError("start() needs a running asyncio loop: call it from a notebook "
-                               "cell or an async function (or use `await w.run()`).") from None
-        self._loop = loop
+        loop = self._loop_to_start_on()
         batch = OnboardingBatch(self._client, self._parsed, concurrency=self.concurrency,
                                 timeout=self.timeout, silence_timeout=self.silence_timeout,
                                 force=self.force, on_event=self.handle_event,
                                 on_status=self.handle_status)
         self._begin(batch, loop)
         task = loop.create_task(self._run(batch))
-        task.add_done_callback(_consume_exception)  # shown in the banner; wait() re-raises
+        task.add_done_callback(consume_exception)  # shown in the banner; wait() re-raises
         self._task = task
         return task
 
@@ -238,7 +231,7 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         # Short and stable (nbval compares it): no ids, ports, times or secrets.
         counts = self._batch.counts() if self._batch is not None else {"queued": len(self._ids)}
         shown = "".join(f", {status}={n}" for status, n in counts.items() if n)
-        return (f"BatchOnboardingWidget(source={_SOURCE_NAMES[self._source_kind]!r}, "
+        return (f"BatchOnboardingWidget(source={SOURCE_NAMES[self._source_kind]!r}, "
                 f"status={self._phase!r}, businesses={len(self._ids)}{shown}, "
                 f"invalid_rows={len({p['row'] for p in self._problems})})")
 
@@ -303,7 +296,7 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         """Bar, summary and table from the batch (the throttle holds the sync)."""
         batch = self._batch
         total = len(self._ids)
-        done = batch.done if batch is not None else 0
+        done = batch.ended_count if batch is not None else 0
         counts = batch.counts() if batch is not None else {"queued": total}
         self._progress.max = max(total, 1)
         self._progress.value = done
@@ -357,11 +350,7 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
     # -- building and callbacks ---------------------------------------------------------
 
     def _build(self) -> None:
-        self._start_button = widgets.Button(description="Start", button_style="primary",
-                                            icon="play")
-        self._cancel_button = widgets.Button(description="Cancel", disabled=True, icon="stop")
-        self._start_button.on_click(partial(self._from_ui, self._start_clicked))
-        self._cancel_button.on_click(partial(self._from_ui, self.cancel))
+        self._build_run_buttons()
         self._progress = widgets.IntProgress(value=0, min=0, max=1, description="Businesses")
         self._summary = widgets.HTML()
         self._order_picker = widgets.ToggleButtons(options=ORDERS, value="active",
@@ -436,17 +425,7 @@ def _materialised(
 
 def _row_values(batch: OnboardingBatch | None, external_id: str) -> Row:
     """What a business's row shows, read from the batch's live state (no snapshot)."""
-    status = batch.status_of(external_id) if batch is not None else "queued"
-    if batch is None or status == "queued":
-        return ("queued", 0, None, "", "", "")
-    if status in _ENDED:
-        result = batch[external_id]
-        return (status, len(result.step_events), result.max_steps, result.business_name,
-                result.industry, result.error)
-    state = batch.sessions[external_id].state
-    scraped = state.scraping
-    return (status, state.steps_received, state.max_steps,
-            scraped.business_name if scraped else "", scraped.industry if scraped else "", "")
+    return batch.row(external_id) if batch is not None else QUEUED_ROW
 
 
 def _bar_style(phase: str, counts: dict[str, int]) -> str:

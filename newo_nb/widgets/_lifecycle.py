@@ -1,9 +1,11 @@
 """What the onboarding widget and the batch widget share: one run at a time as a task on
 the kernel's loop, waiting and cancelling it, the elapsed-time ticker, the banner, clicks
-handed to the loop, closing what the widget owns, and the widget's static form.
+handed to the loop, closing what the widget owns, and the widget's static form; the Start
+and Cancel buttons, the public read-outs (``progress_bar``, ``banner_html``) and the helpers
+both use (where a widget talks to: ``choose_target``; ``SOURCE_NAMES``).
 
-A widget mixes this in and provides ``start()``, ``_guarded()`` and ``static_html()``;
-the attributes below are set in its ``__init__``.
+A widget mixes this in and provides ``start()``, ``_start_clicked()``, ``_guarded()`` and
+``static_html()``; the attributes below are set in its ``__init__``.
 
 The static form: a widget's output holds its view, which needs the widget state, plus
 whatever else its display put there. Front ends without the state (an nbconvert export,
@@ -19,28 +21,43 @@ papermill) it is updated at most once every ``DISPLAY_INTERVAL`` seconds too.
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from functools import partial
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, cast
 
 import ipywidgets
 
+from .._client import NewoClient
 from .._exceptions import ConfigurationError
 from .._progress import widget_front_end
 
 if TYPE_CHECKING:
     import ipywidgets as widgets
 
-    from .._client import NewoClient
+    from .._cassette import Cassette
     from ..simulator import Simulator
     from . import _render as render
     from ._throttle import RedrawThrottle
 
-__all__ = ["DISPLAY_INTERVAL", "RunLifecycle"]
+__all__ = ["DISPLAY_INTERVAL", "SOURCE_NAMES", "ProgressBar", "RunLifecycle", "choose_target",
+           "consume_exception", "running_loop"]
 
 T = TypeVar("T")
 DISPLAY_INTERVAL = 1.0  # seconds between updates of a display no live view shows
+SOURCE_NAMES = {"simulator": "embedded simulator", "service": "newo service",
+                "client": "given client"}  # where a widget talks to, as its repr says it
 _DISPLAYS_KEPT = 8  # the latest displays of one widget kept current
+
+
+class ProgressBar(NamedTuple):
+    """What the progress bar shows: ``value`` of ``max``, in ``bar_style`` (ipywidgets')."""
+
+    value: int
+    max: int
+    bar_style: str
 
 
 class RunLifecycle(Generic[T]):
@@ -56,6 +73,9 @@ class RunLifecycle(Generic[T]):
     _ended: float | None
     _shown_banner: render.Banner | None
     _banner: widgets.HTML
+    _progress: widgets.IntProgress
+    _start_button: widgets.Button
+    _cancel_button: widgets.Button
     _throttle: RedrawThrottle
     _client: NewoClient | None
     _client_lock: asyncio.Lock
@@ -68,9 +88,31 @@ class RunLifecycle(Generic[T]):
     def start(self) -> asyncio.Task[T]:
         raise NotImplementedError
 
+    @property
+    def progress_bar(self) -> ProgressBar:
+        """The progress bar as shown now: value, max and style."""
+        bar = self._progress
+        return ProgressBar(bar.value, bar.max, bar.bar_style)
+
+    @property
+    def banner_html(self) -> str:
+        """The error banner's HTML as shown now ("" when there is none)."""
+        return str(self._banner.value)
+
     def static_html(self) -> str:
         """The widget's latest state as static, escaped HTML (its saved form)."""
         raise NotImplementedError
+
+    def _start_clicked(self) -> None:
+        raise NotImplementedError
+
+    def _build_run_buttons(self) -> None:
+        """Start and Cancel, each click handed to the loop (``_start_clicked``, ``cancel``)."""
+        self._start_button = ipywidgets.Button(description="Start", button_style="primary",
+                                               icon="play")
+        self._cancel_button = ipywidgets.Button(description="Cancel", disabled=True, icon="stop")
+        self._start_button.on_click(partial(self._from_ui, self._start_clicked))
+        self._cancel_button.on_click(partial(self._from_ui, self.cancel))
 
     # -- the static form ---------------------------------------------------------------
 
@@ -218,3 +260,61 @@ class RunLifecycle(Generic[T]):
             self._guarded(callback)
         else:
             loop.call_soon_threadsafe(self._guarded, callback)
+
+    def _loop_to_start_on(self) -> asyncio.AbstractEventLoop:
+        """The running loop, kept as the widget's: ``start()`` needs one, and says so."""
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError("start() needs a running asyncio loop: call it from a notebook "
+                               "cell or an async function (or use `await w.run()`).") from None
+        return self._loop
+
+
+# -- what both widgets use beside the mixin -------------------------------------------
+
+def choose_target(
+    client: NewoClient | None, speed: float | str, simulator: bool | None = None,
+    replay: str | os.PathLike[str] | Cassette | None = None,
+) -> tuple[NewoClient | None, Simulator | None, str]:
+    """The given client; else what ``simulator`` says; else the real service when a secret
+    is set, and the embedded simulator when none is. A cassette to replay means the
+    simulator."""
+    if replay is not None:
+        if client is not None or simulator is False:
+            raise ValueError("replay=... runs the embedded simulator: leave out client= and "
+                             "simulator=False")
+        simulator = True
+    if client is not None:
+        if simulator is not None:
+            raise ValueError(f"simulator={simulator!r} with client=...: give one of them (the "
+                             "client decides where the widget talks to)")
+        return client, None, "client"
+    if simulator is None:
+        simulator = not os.environ.get("NEWO_CLIENT_SECRET", "").strip()
+    if not simulator:
+        return NewoClient(), None, "service"  # no secret: ConfigurationError says how
+    from ..simulator import Simulator
+
+    # A port chosen now lets the sample's website URL be filled in before the simulator
+    # starts (lazily, on the running loop, at the first run).
+    return None, Simulator(port=_free_port(), speed=speed, replay=replay), "simulator"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def consume_exception(task: asyncio.Future[Any]) -> None:
+    """Mark a failure as seen: the widget shows it, and awaiting callers get it raised."""
+    if not task.cancelled():
+        task.exception()

@@ -1,8 +1,9 @@
 """``OnboardingWidget``: the live onboarding console, built from core ipywidgets only.
 
-Data flows one way: the session folds socket events and hands each new one to
-:meth:`OnboardingWidget.handle_event`, which folds it into the widget's own
-:class:`OnboardingState` and *requests* a redraw; a :class:`RedrawThrottle` draws the
+Data flows one way: the session folds socket events into its :class:`OnboardingState`
+and tells the widget of each new one, which *requests* a redraw from that one fold (no
+second fold here); :meth:`OnboardingWidget.handle_event` folds events of a foreign stream
+(no session of this widget) into the widget's own state. A :class:`RedrawThrottle` draws the
 progress bar, status line and step table at most ten times a second inside
 ``hold_sync``, and once more at the end so the last state always shows.
 
@@ -21,7 +22,6 @@ import json
 import logging
 import math
 import os
-import socket
 from collections.abc import Callable, Coroutine
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -34,9 +34,10 @@ from .._exceptions import CustomerValidationError, FieldError
 from .._progress import StepLines, widget_front_end
 from .._protocol import AgentInfo, ServerEvent, StepEvent
 from .._session import check_timeouts
-from .._state import OnboardingResult, OnboardingState, Status, StepKey
+from .._state import OnboardingResult, OnboardingState, StepKey
+from .._types import Status, now
 from . import _render as render
-from ._lifecycle import RunLifecycle
+from ._lifecycle import SOURCE_NAMES, RunLifecycle, choose_target, consume_exception, running_loop
 from ._throttle import RedrawThrottle
 
 if TYPE_CHECKING:
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
 
     from .._cassette import Cassette
     from .._session import OnboardingSession
-    from ..simulator import Simulator
 
 __all__ = ["OnboardingWidget"]
 
@@ -64,8 +64,6 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
 MAX_TABLE_ROWS = 300  # newest steps drawn; w.steps keeps them all
 _BAR_STYLE = {"running": "info", "finished": "success", "error": "danger",
               "timeout": "warning", "cancelled": "warning"}
-_SOURCE_NAMES = {"simulator": "embedded simulator", "service": "newo service",
-                 "client": "given client"}
 
 
 class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
@@ -113,13 +111,13 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         self.silence_timeout = silence_timeout
         self.result: OnboardingResult | None = None
         self.error: BaseException | None = None  # what stopped the last run, if it raised
-        self._client, self._simulator, self._source_kind = _choose_target(client, speed,
+        self._client, self._simulator, self._source_kind = choose_target(client, speed,
                                                                           simulator, replay)
         if customer is None and self._simulator is not None and self._simulator.replay:
             customer = self._simulator.replay.as_customer()  # the recorded one, a fresh ID
         self._owns_client = client is None
         self._client_lock = asyncio.Lock()
-        self._loop = _running_loop()  # where widget callbacks are handed over to
+        self._loop = running_loop()  # where widget callbacks are handed over to
         self._phase = "idle"
         self._state = OnboardingState("")
         # rendered table rows by step identity, with the step drawn (a revision redraws it)
@@ -136,12 +134,12 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         self._ticker: asyncio.TimerHandle | None = None
         self._shown_banner: render.Banner | None = None
         sample = customer is None and self._simulator is not None
-        self._samples: list[Customer] = []
+        self._samples: list[tuple[str, Customer]] = []  # (label, customer)
         # On the embedded simulator: a Dropdown of its sample businesses (None otherwise).
         self.sample_picker: widgets.Dropdown | None = None
         if sample and self._simulator is not None:
-            self._samples = self._simulator.sample_customers()
-            customer = self._samples[0]
+            self._samples = self._simulator.labelled_samples()
+            customer = self._samples[0][1]
         self._build(customer, keep_id=not sample)
         if self._simulator is not None and self._simulator.replay is not None:
             self._source.value += _replay_note(self._simulator.replay)
@@ -151,6 +149,12 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         self._throttle.flush()
 
     # -- public API ---------------------------------------------------------------------
+
+    @property
+    def state(self) -> OnboardingState:
+        """The state drawn: this run's session's fold, or, with no session, the one
+        :meth:`handle_event` folds (events from a foreign stream)."""
+        return self._session.state if self._session is not None else self._state
 
     @property
     def customer(self) -> Customer:
@@ -176,15 +180,10 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
             raise RuntimeError("An onboarding is already running: await w.wait(), or "
                                "w.cancel() it first.")
         customer = self.customer
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            raise RuntimeError("start() needs a running asyncio loop: call it from a notebook "
-                               "cell or an async function (or use `await w.run()`).") from None
-        self._loop = loop
+        loop = self._loop_to_start_on()
         self._begin(customer, loop)
         task = loop.create_task(self._run(customer))
-        task.add_done_callback(_consume_exception)  # shown in the banner; wait() re-raises
+        task.add_done_callback(consume_exception)  # shown in the banner; wait() re-raises
         self._task = task
         return task
 
@@ -212,7 +211,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
 
     def __repr__(self) -> str:
         # Short and stable (nbval compares it): no ids, ports, times or secrets.
-        source = _SOURCE_NAMES[self._source_kind]
+        source = SOURCE_NAMES[self._source_kind]
         return f"OnboardingWidget(source={source!r}, status={self._phase!r})"
 
     def static_html(self) -> str:
@@ -226,7 +225,8 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
             self._table.value])
 
     def _on_event(self, event: ServerEvent) -> None:
-        self.handle_event(event)
+        """The session's ``on_event``: it has folded ``event`` already; draw from its state."""
+        self._throttle.request()
         if self._lines is not None:
             self._lines(event)
 
@@ -263,9 +263,9 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         return self._snapshot("cancelled", "the run was cancelled before it started")
 
     def _snapshot(self, status: Status | None = None, reason: str = "") -> OnboardingResult:
-        now = _utcnow()
-        return self._state.result(started_at=self._started_at or now, status=status,
-                                  reason=reason, ended_at=now if status else None)
+        at = now()
+        return self.state.result(started_at=self._started_at or at, status=status,
+                                  reason=reason, ended_at=at if status else None)
 
     def _begin(self, customer: Customer, loop: asyncio.AbstractEventLoop) -> None:
         self._run_customer = customer
@@ -278,7 +278,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         self._run_began = False
         self._phase = "running"
         self._started, self._ended = loop.time(), None
-        self._started_at = _utcnow()
+        self._started_at = now()
         self._start_button.disabled = True
         self._cancel_button.disabled = False
         self._show_banner(None)
@@ -309,7 +309,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
 
     def _redraw(self) -> None:
         """Progress, status line and table from the state (the throttle holds the sync)."""
-        state = self._state
+        state = self.state
         count = state.steps_received
         top, maximum = self._bar(count, state.max_steps)
         if maximum >= self._progress.value:
@@ -340,7 +340,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         return value, max_steps
 
     def _table_html(self) -> str:
-        state = self._state
+        state = self.state
         ordered = state.ordered_steps()
         shown = ordered[-MAX_TABLE_ROWS:]
         rows = []
@@ -373,12 +373,8 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         self._messages = {name: widgets.HTML() for name, _, _ in FIELDS}
         for name, box in self._inputs.items():
             box.observe(partial(self._field_edited, name), names="value")
-        self._start_button = widgets.Button(description="Start", button_style="primary",
-                                            icon="play")
-        self._cancel_button = widgets.Button(description="Cancel", disabled=True, icon="stop")
+        self._build_run_buttons()
         self._check_button = widgets.Button(description="Check status", icon="question")
-        self._start_button.on_click(partial(self._from_ui, self._start_clicked))
-        self._cancel_button.on_click(partial(self._from_ui, self.cancel))
         self._check_button.on_click(partial(self._from_ui, self._check_clicked))
         self._progress = widgets.IntProgress(value=0, min=0, max=1, description="Progress")
         self._status = widgets.HTML()
@@ -397,12 +393,8 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
 
     def _sample_picker(self) -> widgets.Dropdown:
         """On the simulator: any of its sample businesses, to fill the form with."""
-        from ..simulator._catalog import load_catalog
-
-        labels = [f"{site.truth.get('business_name') or site.slug} ({site.industry})"
-                  for site in load_catalog()]
         picker = widgets.Dropdown(
-            options=[(label, index) for index, label in enumerate(labels)], value=0,
+            options=[(label, index) for index, (label, _) in enumerate(self._samples)], value=0,
             description="Sample", style={"description_width": "110px"},
             layout=widgets.Layout(width="480px"))
         picker.observe(self._sample_picked, names="value")
@@ -410,8 +402,8 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         return picker
 
     def _sample_picked(self, change: dict[str, Any]) -> None:
-        fill = partial(self._fill, self._samples[change["new"]])
-        if _running_loop() is self._loop:  # set from code on the loop: fill before returning
+        fill = partial(self._fill, self._samples[change["new"]][1])
+        if running_loop() is self._loop:  # set from code on the loop: fill before returning
             fill()
         else:  # a click, maybe on a subshell thread
             self._from_ui(fill)
@@ -443,7 +435,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.ensure_future(coro)
-        task.add_done_callback(_consume_exception)
+        task.add_done_callback(consume_exception)
 
     def _status_target(self) -> str:
         if self._run_customer is not None:
@@ -457,45 +449,11 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         raise CustomerValidationError([error])
 
 
-def _choose_target(
-    client: NewoClient | None, speed: float | str, simulator: bool | None = None,
-    replay: str | os.PathLike[str] | Cassette | None = None,
-) -> tuple[NewoClient | None, Simulator | None, str]:
-    """The given client; else what ``simulator`` says; else the real service when a secret
-    is set, and the embedded simulator when none is. A cassette to replay means the
-    simulator."""
-    if replay is not None:
-        if client is not None or simulator is False:
-            raise ValueError("replay=... runs the embedded simulator: leave out client= and "
-                             "simulator=False")
-        simulator = True
-    if client is not None:
-        if simulator is not None:
-            raise ValueError(f"simulator={simulator!r} with client=...: give one of them (the "
-                             "client decides where the widget talks to)")
-        return client, None, "client"
-    if simulator is None:
-        simulator = not os.environ.get("NEWO_CLIENT_SECRET", "").strip()
-    if not simulator:
-        return NewoClient(), None, "service"  # no secret: ConfigurationError says how
-    from ..simulator import Simulator
-
-    # A port chosen now lets the sample's website URL be filled in before the simulator
-    # starts (lazily, on the running loop, at the first run).
-    return None, Simulator(port=_free_port(), speed=speed, replay=replay), "simulator"
-
-
 def _replay_note(cassette: Cassette) -> str:
     """Says plainly that what the widget shows is a recorded run played back."""
     return (f'<br><span class="newo-replay">Replaying a recorded run '
             f"({html.escape(cassette.external_id)}, {len(cassette.events)} events, "
             f"{html.escape(cassette.status)}): not a live scrape</span>")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _prefill(customer: Customer | None, name: str, keep_id: bool) -> str:
@@ -505,20 +463,3 @@ def _prefill(customer: Customer | None, name: str, keep_id: bool) -> str:
     if name == "query_params":
         return json.dumps(dict(value)) if value else ""
     return str(value) if value else ""
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def _consume_exception(task: asyncio.Future[Any]) -> None:
-    """Mark a failure as seen: the widget shows it, and awaiting callers get it raised."""
-    if not task.cancelled():
-        task.exception()

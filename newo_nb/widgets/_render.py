@@ -490,7 +490,7 @@ def batch_html(batch: OnboardingBatch, external_ids: Sequence[str],
     counts = batch.counts()
     elapsed = ((batch.ended_at - batch.started_at).total_seconds()
                if batch.started_at and batch.ended_at else None)
-    summary = batch_summary(batch.status, batch.done, len(batch), counts, elapsed)
+    summary = batch_summary(batch.status, batch.ended_count, len(batch), counts, elapsed)
     rank = {"error": 0, "timeout": 0, "cancelled": 1, "running": 2}
     order = sorted(external_ids, key=lambda i: rank.get(batch.status_of(i), 3))
     rows = [_batch_repr_row(batch, external_id) for external_id in order[:BATCH_ROWS_SHOWN]]

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
+from ..._types import Stage
 from ._about import is_server_default, read_description, read_name, read_website_title
 from ._contact import read_address, read_email, read_phone
 from ._details import read_faq, read_industry_hints, read_price_range, read_social_links
@@ -47,9 +47,6 @@ __all__ = [
     "format_hours",
     "parse_hours",
 ]
-
-Stage = Literal["preprocessing", "stage", "postprocessing"]
-
 
 @dataclass(frozen=True, slots=True)
 class Question:

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from ..._cassette import record_cassette
+from ..._types import sample_external_id
 from .._server import Simulator
 from . import DIALECT, SAMPLE, sample_cassette
 
@@ -23,7 +24,7 @@ async def _record(out: Path) -> None:
         simulator = Simulator(speed=1.0, dialect=DIALECT)
         async with simulator as sim, sim.client(journal=journal) as client:
             customer = next(c for c in sim.sample_customers()
-                            if c.external_id == f"sample-{SAMPLE}")
+                            if c.external_id == sample_external_id(SAMPLE))
             result = await client.onboard(customer, force=True)
             result.raise_for_status()
         cassette = record_cassette(customer.external_id, journal=journal, out=out, redact=True)
