@@ -75,6 +75,7 @@ class Broadcast:
     emit: Emit  # (external_id, payload)
     abort: Callable[[str], int]  # drop every transport of external_id; returns how many
     connector_idn: str
+    emit_acked: Emit  # emit, then wait (bounded) until every socket has acknowledged it
 
 
 def command_payload(connector_idn: str, command: str, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -153,7 +154,9 @@ class OnboardingRun:
             raise RunFailed(faults.error_description)
         for number, fact in enumerate(plan, start=1):
             await self._pause(self.rng.uniform(*_PACE.get(fact.stage, (0.5, 1.5))))
-            await self._step(number, total, fact)
+            # The step before a drop is acknowledged first, so that it arrives whatever the
+            # event loop schedules first: the abort (at once), or the sending of the step.
+            await self._step(number, total, fact, acked=faults.drop_after_step == number)
             if faults.garbage and number % 3 == 1:
                 await self._garbage(number)
             if faults.drop_after_step == number:
@@ -190,7 +193,7 @@ class OnboardingRun:
 
     # -- sending --------------------------------------------------------------------------
 
-    async def _step(self, number: int, total: int, fact: Fact) -> None:
+    async def _step(self, number: int, total: int, fact: Fact, *, acked: bool = False) -> None:
         payload = command_payload(self.out.connector_idn, "notify_scraping_step", {
             "user_actor_id": self.actor.actor_id, "question": fact.question,
             "answer": fact.answer + self.faults.answer_suffix, "step_number": number,
@@ -198,7 +201,7 @@ class OnboardingRun:
         if self.faults.reorder and self._held is None and number < total:
             self._held = payload  # sent after the next step
             return
-        await self._deliver(payload)
+        await self._deliver(payload, acked=acked)
         if self.faults.resend_steps:
             await self._deliver({**payload, "external_event_id": str(uuid.uuid4())})
         await self._flush_held()
@@ -211,8 +214,8 @@ class OnboardingRun:
     async def _send(self, command: str, arguments: dict[str, Any]) -> None:
         await self._deliver(command_payload(self.out.connector_idn, command, arguments))
 
-    async def _deliver(self, payload: Any) -> None:
-        await self.out.emit(self.actor.external_id, payload)
+    async def _deliver(self, payload: Any, *, acked: bool = False) -> None:
+        await (self.out.emit_acked if acked else self.out.emit)(self.actor.external_id, payload)
         if self.faults.duplicate:
             await self.out.emit(self.actor.external_id, payload)
 

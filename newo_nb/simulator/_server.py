@@ -8,6 +8,7 @@ secret, the origin (the connector's Domain) and the ``external_id``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
@@ -292,7 +293,7 @@ class Simulator:
         self._record(request, status, actor.external_id, "onboarding_started")
         assert self._http is not None
         out = Broadcast(emit=self._emit, abort=self.drop_connections,
-                        connector_idn=self.connector_idn)
+                        connector_idn=self.connector_idn, emit_acked=self._emit_acked)
         run = OnboardingRun(actor, faults, out, self._http, self.speed)
         actor.task = asyncio.ensure_future(run())
         if status != 200:  # accepted, yet the caller is told it failed
@@ -342,6 +343,13 @@ class Simulator:
 
     async def _emit(self, external_id: str, payload: Any) -> None:
         await self._sio.emit(self.event_name, payload, room=external_id)
+
+    async def _emit_acked(self, external_id: str, payload: Any) -> None:
+        """Emit to each of ``external_id``'s sockets and wait for the client's ack (socket.io
+        acks an event once its handler has run), at most 2 s each."""
+        for sid, _eio_sid in list(self._sio.manager.get_participants("/", external_id)):
+            with contextlib.suppress(socketio.exceptions.TimeoutError):
+                await self._sio.call(self.event_name, payload, to=sid, timeout=2)
 
     async def send_raw(self, external_id: str, payload: Any) -> None:
         """Emit any payload, well-formed or not, to ``external_id``'s sockets (for tests)."""
