@@ -136,7 +136,8 @@ def test_old_python_names_a_newer_one_on_path(machine: Machine, script: str) -> 
     machine.tool("python3", FAKE_PYTHON_39)
     machine.tool("python3.12", python_wrapper(REAL_PYTHON))
     proc = machine.run(script)
-    assert_set_up_error(proc, script, r"needs Python 3\.10 or newer; python3 on PATH .* is 3\.9\.18",
+    assert_set_up_error(proc, script,
+                        r"needs Python 3\.10 or newer; python3 on PATH .* is 3\.9\.18",
                         f"PYTHON=python3.12 bash scripts/{script}")
     assert not (machine.repo / ".venv").exists()
 
@@ -157,7 +158,8 @@ def test_old_python_chosen_with_PYTHON(machine: Machine) -> None:
 
 def test_no_python_at_all(machine: Machine) -> None:
     proc = machine.run("demo")
-    assert_set_up_error(proc, "demo", r"no python3 found", "apt-get install -y python3 python3-venv")
+    assert_set_up_error(proc, "demo", r"no python3 found",
+                        "apt-get install -y python3 python3-venv")
 
 
 @pytest.mark.parametrize(("variable", "kind"), [("VIRTUAL_ENV", "virtual environment"),
