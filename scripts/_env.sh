@@ -90,12 +90,23 @@ newo_nb_stamp_text() {
     printf '%s %s' "$NEWO_NB_ROOT" "$(cksum <"$NEWO_NB_ROOT/pyproject.toml" | cut -d' ' -f1)"
 }
 
+newo_nb_locked() {
+    # Runs "$@" holding this checkout's install lock: an editable install writes
+    # newo_nb.egg-info into the checkout, so two at once (the demo and the tests, or CI's
+    # Pythons) must not overlap. flock is util-linux's; without it, runs as is.
+    if command -v flock >/dev/null 2>&1; then
+        flock "${TMPDIR:-/tmp}/newo-nb-install-$(printf '%s' "$NEWO_NB_ROOT" | cksum | cut -d' ' -f1).lock" "$@"
+    else
+        "$@"
+    fi
+}
+
 newo_nb_install() {
     # pip install -e ".[EXTRA]" into prefix $1, then stamps the prefix.
     local prefix="$1" extra="$2" target="."
     [ -n "$extra" ] && target=".[$extra]"
-    (cd "$NEWO_NB_ROOT" && "$PY" -m pip install --quiet --disable-pip-version-check \
-        --no-input -e "$target") || newo_nb_fail \
+    (cd "$NEWO_NB_ROOT" && newo_nb_locked "$PY" -m pip install --quiet \
+        --disable-pip-version-check --no-input -e "$target") || newo_nb_fail \
         "pip could not install newo-nb into $prefix (its output is above)." \
         "cd $NEWO_NB_ROOT && $PY -m pip install -e '$target'"
     # Not fatal when the prefix is read-only: the next run installs again.
