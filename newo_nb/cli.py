@@ -65,7 +65,12 @@ async def _serve(host: str, port: int, speed: float) -> None:
 
 
 def _speed(text: str) -> float:
-    return math.inf if text == "instant" else float(text)
+    from .simulator._speed import checked_speed
+
+    try:
+        return checked_speed(text)
+    except ValueError as error:  # argparse shows this message, not "invalid _speed value"
+        raise argparse.ArgumentTypeError(str(error).removeprefix("speed=")) from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ import pytest
 
 from newo_nb.simulator._extract import (
     MAX_ANSWER_CHARS,
+    QUESTION_TABLE,
     QUESTIONS,
     ExtractionError,
     Fact,
@@ -90,6 +91,14 @@ def test_stages_follow_the_question() -> None:
     assert stages["business_name"] == "stage"
     assert stages["business_industry_hints"] == "postprocessing"
     assert all(isinstance(f, Fact) for f in facts)
+
+
+def test_one_question_table_gives_order_stage_and_reader() -> None:
+    assert tuple(question.name for question in QUESTION_TABLE) == QUESTIONS
+    assert len(set(QUESTIONS)) == len(QUESTIONS) == 13
+    stages = [question.stage for question in QUESTION_TABLE]
+    assert stages == sorted(stages, key=["preprocessing", "stage", "postprocessing"].index)
+    assert all(callable(question.read) for question in QUESTION_TABLE)
 
 
 def test_business_is_found_in_a_graph_beside_the_website() -> None:
@@ -378,3 +387,194 @@ def test_persona_name_is_in_the_sites_language(language: str) -> None:
 
 def test_unknown_language_gets_english_names() -> None:
     assert agent_persona("Hotel", "Klingon", "x") == agent_persona("Hotel", "en", "x")
+
+
+# -- what a new site throws at the reader (issue 17) ---------------------------------------------
+
+
+def test_share_and_intent_links_are_not_social_profiles() -> None:
+    body = """
+    <a href="https://www.facebook.com/sharer/sharer.php?u=https%3A%2F%2Fshop.example.com">f</a>
+    <a href="https://twitter.com/intent/tweet?text=hi&url=https://shop.example.com">t</a>
+    <a href="https://pinterest.com/pin/create/button/?url=https://shop.example.com">p</a>
+    <a href="https://www.linkedin.com/shareArticle?mini=true&url=https://shop.example.com">l</a>
+    <a href="https://www.facebook.com/">Facebook</a>
+    <a href="https://www.pinterest.com/petalandstem/">Our boards</a>
+    <a href="https://instagram.com/petalandstem">ig</a>
+    <a href="http://www.instagram.com/PetalAndStem/">ig again</a>"""
+    got = answers(page("<title>Petal &amp; Stem</title>", body))
+    assert got["business_social_links"] == (
+        "https://www.pinterest.com/petalandstem, https://instagram.com/petalandstem"
+    )
+
+
+def test_services_come_from_the_list_its_heading_and_items_name() -> None:
+    body = """
+    <h2>Opening times</h2>
+    <ul><li>Monday – Friday: 9am – 6pm</li><li>Saturday: 9am – 1pm</li><li>Sunday: closed</li></ul>
+    <h2>Why choose us</h2>
+    <ul><li>Family owned</li><li>Free quotes</li></ul>
+    <h2>Prices</h2>
+    <ul><li>Gel nails – $35</li><li>Pedicure – $40</li><li>Brow shaping – $15</li></ul>"""
+    got = answers(page("<title>Nail Nook</title>", body))
+    assert got["business_services"] == "Gel nails; Pedicure; Brow shaping"
+
+
+def test_a_list_of_days_is_never_the_services() -> None:
+    body = """<ul><li>Lundi à vendredi : 9h – 18h</li><li>Samedi : 9h – 12h</li>
+    <li>Dimanche : fermé</li></ul><ul><li>Vidange</li><li>Freins</li><li>Pneus</li></ul>"""
+    assert answers(page("<title>Garage Petit</title>", body, "fr"))["business_services"] == (
+        "Vidange; Freins; Pneus"
+    )
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("We offer dine-in, takeout, delivery and catering.",
+         "Dine-in; Takeout; Delivery; Catering"),
+        ("Our team handles roof repairs, gutter cleaning and skylight installs.",
+         "Roof repairs; Gutter cleaning; Skylight installs"),
+        ("Ofrecemos cortes, color y peinados para novias.",
+         "Cortes; Color; Peinados para novias"),
+        ("Wir bieten Inspektion, Ölwechsel und Reifenservice.",
+         "Inspektion; Ölwechsel; Reifenservice"),
+        ("Sur place, à emporter ou en livraison.", "Sur place; À emporter; En livraison"),
+        ("Hacemos uñas de gel, pestañas y cejas.", "Uñas de gel; Pestañas; Cejas"),
+        ("Nous faisons du pain, des viennoiseries et des gâteaux.",
+         "Du pain; Des viennoiseries; Des gâteaux"),
+        ("Eat in or carry out. We also cater weddings.", "Eat in; Carry out; Catering"),
+    ],
+)  # fmt: skip
+def test_services_stated_only_in_prose(sentence: str, expected: str) -> None:
+    body = f"<h1>Corner Spot</h1><p>A neighbourhood favourite since 1999. {sentence}</p>"
+    assert answers(page("<title>Corner Spot</title>", body))["business_services"] == expected
+
+
+def test_prose_that_lists_no_services_gives_none() -> None:
+    body = "<p>We offer our thanks to every guest. We are open late on Fridays.</p>"
+    assert "business_services" not in answers(page("<title>Corner Spot</title>", body))
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        "Custom orders need 7–13 days' notice, also on weekends.",
+        "Groups of 8–12 people book on weekends only.",
+        "Please cancel 24 hours ahead, Monday to Friday.",
+        "Los pedidos tardan 3 a 5 días, también los sábados.",
+    ],
+)
+def test_hours_are_not_read_from_prose_that_is_not_hours(policy: str) -> None:
+    body = f"<h1>Petal &amp; Stem</h1><p>{policy}</p>"
+    assert "business_working_hours" not in answers(page("<title>Petal &amp; Stem</title>", body))
+
+
+def test_hours_outside_a_section_count_in_hours_like_context() -> None:
+    body = "<p>Visit us!</p><p>Open Tuesday to Sunday 8am – 4pm.</p><p>Sa 9-12</p>"
+    assert answers(page("<title>Cafe</title>", body))["business_working_hours"] == (
+        "Tu-Fr 08:00-16:00; Sa 08:00-16:00, 09:00-12:00; Su 08:00-16:00"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Abierto las 24 horas", "Mo-Su 00:00-24:00"),
+        ("24 Stunden geöffnet", "Mo-Su 00:00-24:00"),
+        ("Termine bitte 24 Stunden vorher absagen", ""),
+        ("Cancellations need 24 hours notice", ""),
+        ("Mon-Fri 9-5; courses last 6-8 weeks", "Mo-Fr 09:00-17:00"),
+    ],
+)
+def test_round_the_clock_and_durations(text: str, expected: str) -> None:
+    assert format_hours(parse_hours(text)) == expected
+
+
+SPANISH_TEXT = (
+    "<h1>Flores del Barrio</h1><p>Ramos de temporada y plantas para tu casa, con entrega en "
+    "el día. Trabajamos con los productores de la sierra y las mejores flores del mercado "
+    "para que todos los ramos duren más.</p>"
+)
+
+
+def test_language_comes_from_the_text_when_the_markup_lies() -> None:
+    got = answers(page("<title>Flores del Barrio</title>", SPANISH_TEXT, lang="en-US"))
+    assert got["business_language"] == "Spanish (es)"
+
+
+def test_language_from_the_markup_stands_when_the_text_agrees_or_is_short() -> None:
+    assert answers(page("<title>Shop</title>", SPANISH_TEXT, "es-MX"))["business_language"] == (
+        "Spanish (es-MX)"
+    )
+    short = "<p>Hola y bienvenidos.</p>"
+    assert answers(page("<title>Shop</title>", short, "en"))["business_language"] == (
+        "English (en)"
+    )
+    italian = "<p>Benvenuti nella nostra pasticceria, con i dolci della tradizione.</p>"
+    assert answers(page("<title>Shop</title>", italian, "it"))["business_language"] == (
+        "Italian (it)"
+    )
+
+
+@pytest.mark.parametrize(
+    "banner",
+    [
+        '<div id="cookie-notice"><p>We use cookies to improve your experience on our website '
+        "and to show you relevant offers.</p><button>Accept</button></div>",
+        '<section class="notice"><p>Nous utilisons des cookies pour mesurer l\'audience de '
+        "ce site et améliorer votre expérience.</p><button>OK</button></section>",
+    ],
+)
+def test_cookie_banners_are_not_the_description(banner: str) -> None:
+    body = (
+        f"{banner}<h1>Petal &amp; Stem</h1><p>Seasonal bouquets, potted plants and wedding "
+        "flowers, arranged by hand in our studio off Market Street.</p>"
+    )
+    got = answers(page("<title>Petal &amp; Stem</title>", body))
+    assert got["business_description"].startswith("Seasonal bouquets")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Little Fox Bakery · $ · West End", "$"),
+        ("<span class=price>€€€</span>", "€€€"),
+        ("Prices from $5", ""),
+        ("Haircut ab 28 €", ""),
+    ],
+)
+def test_price_range_stated_in_the_text(line: str, expected: str) -> None:
+    got = answers(page("<title>Shop</title>", f"<header><p>{line}</p></header>"))
+    assert got.get("business_price_range", "") == expected
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        ("Shop 2, Harbour Arcade<br>Brighton<br>BN1 1AA",
+         "Shop 2, Harbour Arcade, Brighton, BN1 1AA"),
+        ("Avenida de la Reforma 222, Juárez, 06600 Ciudad de México",
+         "Avenida de la Reforma 222, Juárez, 06600 Ciudad de México"),
+        ("Hauptstraße 5<br>10827 Berlin<br>Tel. 030 1234567", "Hauptstraße 5, 10827 Berlin"),
+    ],
+)  # fmt: skip
+def test_footer_addresses_over_several_lines(lines: str, expected: str) -> None:
+    body = f"<h1>Shop</h1><footer><p>{lines}</p></footer>"
+    assert answers(page("<title>Shop</title>", body))["business_address"] == expected
+
+
+def test_incidental_mentions_do_not_decide_the_industry() -> None:
+    described = facts(
+        business_name="Petal & Stem",
+        business_description="Fresh flowers and bouquets. We deliver to restaurants and hotels.",
+    )
+    assert classify_industry(described) == "Retail"
+
+
+def test_a_bakerys_cookies_are_not_a_cookie_banner() -> None:
+    body = """<h1>Crumb &amp; Co</h1><div class="cookie-box"><p>Brown-butter chocolate chip
+    cookies, baked every morning, by the dozen or in gift tins for your office.</p>
+    <button>Order</button></div>"""
+    got = answers(page("<title>Crumb &amp; Co</title>", body))
+    assert got["business_description"].startswith("Brown-butter chocolate chip cookies")

@@ -16,12 +16,12 @@ from __future__ import annotations
 import functools
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, TypedDict
 
 from ._extract import parse_hours
+from ._extract._text import fold, language_code
 
 __all__ = ["SampleCustomer", "SampleSite", "answer_matches", "load_catalog", "site_html"]
 
@@ -100,13 +100,8 @@ def answer_matches(question: str, expected: str, answer: str) -> bool:
     return bool(expected.strip() and answer.strip()) and compare(expected, answer)
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", _fold(text))
+    return re.findall(r"\w+", fold(text))
 
 
 def _same_phone(expected: str, answer: str) -> bool:
@@ -117,7 +112,7 @@ def _same_phone(expected: str, answer: str) -> bool:
 
 
 def _same_email(expected: str, answer: str) -> bool:
-    return _fold(expected).removeprefix("mailto:").strip() == _fold(answer).strip()
+    return fold(expected).removeprefix("mailto:").strip() == fold(answer).strip()
 
 
 def _same_hours(expected: str, answer: str) -> bool:
@@ -135,23 +130,8 @@ def _schedule(text: str) -> dict[int, list[tuple[str, str]]]:
     }
 
 
-_LANGUAGE_NAMES = {"english": "en", "spanish": "es", "german": "de", "french": "fr",
-                   "italian": "it", "portuguese": "pt", "dutch": "nl"}  # fmt: skip
-
-
 def _same_language(expected: str, answer: str) -> bool:
-    return _language_code(expected) == _language_code(answer) != ""
-
-
-def _language_code(text: str) -> str:
-    """ "Spanish (es)", "es-ES", "es" and "Spanish" all give "es"."""
-    folded = _fold(text).strip()
-    tagged = re.search(r"\(([a-z]{2,3})\b", folded) or re.fullmatch(
-        r"([a-z]{2,3})([-_].*)?", folded
-    )
-    if tagged:
-        return tagged.group(1)
-    return _LANGUAGE_NAMES.get(folded.split(" ")[0], "")
+    return language_code(expected) == language_code(answer) != ""
 
 
 # Street words written both ways; folded to one spelling before comparing addresses.

@@ -16,11 +16,12 @@ for the same seed.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
-import unicodedata
 from collections.abc import Iterable
 
 from ._extract import Fact
+from ._extract._text import fold, language_code
 
 __all__ = ["INDUSTRIES", "agent_persona", "classify_industry"]
 
@@ -153,7 +154,11 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
         "hotel", "motel", "lodging", "bed and breakfast", "b&b", "guesthouse", "guest house",
         "resort", "hostel", "guest room", "rooms", "check-in", "suites",
     ),
-    "Retail": ("shop", "store", "boutique", "gift", "apparel"),
+    "Retail": (
+        "shop", "store", "boutique", "gift", "apparel", "florist", "floristeria", "floreria",
+        "flower", "fleuriste", "blumen", "bookshop", "bookstore", "libreria", "librairie",
+        "hardware", "jewel", "joyeria", "bijouterie",
+    ),
 }
 # fmt: on
 
@@ -195,17 +200,54 @@ def _industry_from_types(hints: str) -> str:
 def _industry_from_keywords(answers: dict[str, str]) -> str:
     scores = dict.fromkeys(_PATTERNS, 0.0)
     for question, weight in _FIELD_WEIGHTS.items():
-        text = _fold(answers.get(question, ""))
-        for industry, pattern in _PATTERNS.items():
-            # distinct keywords, so one word repeated in a long FAQ does not outvote the name
-            scores[industry] += weight * len(set(pattern.findall(text)))
+        for industry, share in _keyword_shares(fold(answers.get(question, ""))).items():
+            scores[industry] += weight * share
     best = max(scores, key=lambda industry: scores[industry])
     return best if scores[best] > 0 else FALLBACK_INDUSTRY
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+# How much a keyword counts by where it stands in a text: the first sentence says what the
+# business is; later ones say more about it; a list that names several industries at once
+# ("we deliver to offices, bars and hotels") names customers, not the business.
+_LATER_SENTENCE = 0.5
+_IN_A_LIST_OF_OTHERS = 0.25
+_SENTENCES = re.compile(r"(?<=[.!?])\s+|\s+\|\s+")
+_LIST_GLUE = re.compile(r"\w*\s*(?:,|&|\band\b|\bor\b|\by\b|\bo\b|\bet\b|\bou\b|\bund\b)\s*")
+
+
+def _keyword_shares(text: str) -> dict[str, float]:
+    """industry → its distinct keywords in ``text``, each weighed by where it stands; a
+    keyword repeated counts once, at its weightiest, so a long FAQ does not outvote the name."""
+    best: dict[tuple[str, str], float] = {}
+    for position, sentence in enumerate(_SENTENCES.split(text)):
+        found = sorted(
+            (match.start(), match.end(), industry, match.group(0))
+            for industry, pattern in _PATTERNS.items()
+            for match in pattern.finditer(sentence)
+        )
+        listed = _listed_with_other_industries(sentence, found)
+        for index, (_, _, industry, word) in enumerate(found):
+            share = 1.0 if position == 0 else _LATER_SENTENCE
+            if index in listed:
+                share *= _IN_A_LIST_OF_OTHERS
+            best[industry, word] = max(best.get((industry, word), 0.0), share)
+    shares: dict[str, float] = {}
+    for (industry, _), share in best.items():
+        shares[industry] = shares.get(industry, 0.0) + share
+    return shares
+
+
+def _listed_with_other_industries(
+    sentence: str, found: list[tuple[int, int, str, str]]
+) -> set[int]:
+    """Indexes of keywords joined only by list glue (", ", " and ") to a keyword of another
+    industry: "restaurantes y hoteles", "offices, bars and hotels"."""
+    listed: set[int] = set()
+    for i, (a, b) in enumerate(itertools.pairwise(found)):
+        between = sentence[a[1] : b[0]]
+        if a[2] != b[2] and _LIST_GLUE.fullmatch(between):
+            listed.update({i, i + 1})
+    return listed
 
 
 # -- the agent ---------------------------------------------------------------------------------
@@ -242,14 +284,6 @@ _NAMES: dict[str, tuple[str, ...]] = {
     "pt": ("Beatriz", "Mariana", "Inês", "Ana", "João", "Tiago", "Rafael", "Miguel"),
 }
 # fmt: on
-_LANGUAGE_CODES = {
-    "english": "en",
-    "spanish": "es",
-    "german": "de",
-    "french": "fr",
-    "italian": "it",
-    "portuguese": "pt",
-}
 
 
 def agent_persona(industry: str, language: str, seed: str) -> tuple[str, str]:
@@ -258,15 +292,7 @@ def agent_persona(industry: str, language: str, seed: str) -> tuple[str, str]:
     ``language`` may be a tag ("es-ES"), a name ("Spanish") or the extractor's answer
     ("Spanish (es)"); unknown languages get English names.
     """
-    names = _NAMES.get(_language_code(language), _NAMES["en"])
+    names = _NAMES.get(language_code(language), _NAMES["en"])
     digest = hashlib.sha256(seed.encode("utf-8")).digest()
     name = names[int.from_bytes(digest[:8], "big") % len(names)]
     return name, _TITLES.get(industry, _DEFAULT_TITLE)
-
-
-def _language_code(language: str) -> str:
-    folded = language.strip().casefold()
-    tagged = re.search(r"\(([a-z]{2,3})\b", folded) or re.match(r"([a-z]{2,3})(?:[-_]|$)", folded)
-    if tagged:
-        return tagged.group(1)
-    return _LANGUAGE_CODES.get(folded.split(" ")[0], "en")

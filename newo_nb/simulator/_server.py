@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from aiohttp import web
 from .._config import API_PREFIX
 from ._faults import Faults
 from ._runs import Actor, Broadcast, OnboardingRun, command_payload
+from ._speed import checked_speed
 
 if TYPE_CHECKING:
     from .._client import NewoClient
@@ -56,7 +56,8 @@ class Simulator:
     ...         result = await client.onboard(sim.sample_customers()[0])
 
     ``speed`` divides the realistic pacing (1 = tens of seconds a run; ``math.inf`` or
-    ``"instant"`` = no pauses).
+    ``"instant"`` = no pauses); anything else (0, a negative, NaN, another word) raises
+    ``ValueError`` here rather than failing every run later.
     """
 
     def __init__(
@@ -73,7 +74,7 @@ class Simulator:
     ) -> None:
         self.host = host
         self.port = port
-        self.speed = math.inf if speed == "instant" else float(speed)
+        self.speed = checked_speed(speed)  # refuses 0, negatives, NaN and stray words
         self.faults = faults or Faults()
         self.faults_for: dict[str, Faults] = {}
         self.client_secret = client_secret or f"sim_{secrets.token_urlsafe(16)}"
