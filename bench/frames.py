@@ -43,7 +43,7 @@ def make_results(rows: int) -> list[Any]:
 def ready_columns(results: list[Any]) -> dict[str, list[Any]]:
     cols: dict[str, list[Any]] = {"external_id": [], "step_number": [], "max_steps": [],
                                   "stage": [], "question": [], "answer": [],
-                                  "received_at": [], "seconds": []}
+                                  "answer_count": [], "received_at": [], "seconds": []}
     for result in results:
         start = result.started_at.timestamp()
         for s in result.step_events:
@@ -53,6 +53,7 @@ def ready_columns(results: list[Any]) -> dict[str, list[Any]]:
             cols["stage"].append(s.stage)
             cols["question"].append(s.question)
             cols["answer"].append(s.answer)
+            cols["answer_count"].append(1)
             cols["received_at"].append(s.received_at)
             cols["seconds"].append(s.received_at - start)
     return cols

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._batch import OnboardingBatch
+from ._cassette import Cassette, RawEvent, record_cassette, wire_report
 from ._client import ConnectorSettings, NewoClient
 from ._config import DEFAULT_BASE_URL, STAGING_BASE_URL
 from ._customer import Customer
@@ -21,6 +22,7 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    CassetteError,
     ConfigurationError,
     CustomerValidationError,
     FieldError,
@@ -35,6 +37,8 @@ from ._frames import (
     answers_frame,
     events_frame,
     invalid_frame,
+    parse_answer,
+    parse_answers,
     read_frame,
     results_frame,
     steps_frame,
@@ -57,6 +61,7 @@ from ._realtime import ReconnectPolicy
 from ._session import OnboardingSession
 from ._state import OnboardingResult, OnboardingState
 from ._sync import onboard_sync, run_sync
+from ._wire_report import Refusal, WireReport
 
 if TYPE_CHECKING:
     from .simulator import Faults, Simulator
@@ -76,6 +81,8 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BatchOnboardingWidget",
+    "Cassette",
+    "CassetteError",
     "ConfigurationError",
     "ConnectorSettings",
     "Customer",
@@ -96,14 +103,17 @@ __all__ = [
     "OnboardingState",
     "OnboardingWidget",
     "RateLimitError",
+    "RawEvent",
     "RealtimeConnectionError",
     "ReconnectPolicy",
+    "Refusal",
     "ScrapingFinished",
     "ServerError",
     "ServerEvent",
     "Simulator",
     "StepEvent",
     "UnrecognisedEvent",
+    "WireReport",
     "__version__",
     "answers_frame",
     "decode",
@@ -111,10 +121,14 @@ __all__ = [
     "invalid_frame",
     "load_journal",
     "onboard_sync",
+    "parse_answer",
+    "parse_answers",
     "read_frame",
+    "record_cassette",
     "results_frame",
     "run_sync",
     "steps_frame",
+    "wire_report",
     "write_frame",
 ]
 

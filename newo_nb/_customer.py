@@ -43,6 +43,9 @@ class Customer:
     referral: str | None = None  # the referral source's email
     external_customer_id: str = field(default="")  # generated when empty; the actor's external_id
     query_params: Mapping[str, Any] = field(default_factory=dict)  # sent as a JSON string
+    # "website" | "google_map", as Newo's own creator page takes it beside source; sent
+    # only when set (the API document does not list it)
+    source_type: str | None = None
 
     def __post_init__(self) -> None:
         cleaned, errors = _validate(self)
@@ -80,6 +83,7 @@ class Customer:
             ("email", self.email),
             ("phone_number", self.phone_number),
             ("source", self.source),
+            ("source_type", self.source_type),
             ("country_code", self.country_code),
             ("external_customer_id", self.external_customer_id),
             ("query_params", json.dumps(dict(self.query_params)) if self.query_params else None),
@@ -114,6 +118,7 @@ def _validate(c: Customer) -> tuple[dict[str, Any], list[FieldError]]:
     check("referral", _email, c.referral, False)
     check("external_customer_id", _external_id, c.external_customer_id)
     check("query_params", _query_params, c.query_params)
+    check("source_type", _source_type, c.source_type, cleaned.get("source"))
     return cleaned, errors
 
 
@@ -162,6 +167,37 @@ def _source(value: Any) -> str:
     if not url.host or ("." not in url.host and url.host != "localhost" and ":" not in url.host):
         raise _Invalid("has no valid host name; give the website as https://example.com")
     return str(url)
+
+
+SOURCE_TYPES = ("website", "google_map")
+
+
+def _source_type(value: Any, source: str | None) -> str | None:
+    if _blank(value):
+        return None
+    text = _require_text(value, "website or google_map").lower().replace("-", "_")
+    if text not in SOURCE_TYPES:
+        raise _Invalid(f"is not a source type; use one of {', '.join(SOURCE_TYPES)}, or leave "
+                       "it empty")
+    if text == "google_map" and source is not None and not _is_google_maps(source):
+        raise _Invalid("needs a Google Maps link as source (https://maps.google.com/...,"
+                       " https://www.google.com/maps/... or https://maps.app.goo.gl/...); "
+                       "give the place's link, or use source_type website")
+    return text
+
+
+def _is_google_maps(source: str) -> bool:
+    url = httpx.URL(source)
+    host, path = (url.host or "").lower().removeprefix("www."), url.path
+    labels = host.split(".")
+    if host == "maps.app.goo.gl" or (host == "goo.gl" and path.startswith("/maps")):
+        return True
+    if labels[:1] == ["maps"] and labels[1:2] == ["google"]:  # maps.google.<tld>
+        return True
+    # google.<tld> or google.co.<cc> with a /maps path
+    google = labels[:1] == ["google"] and (
+        len(labels) == 2 or (len(labels) == 3 and labels[1] in ("co", "com")))
+    return google and path.startswith("/maps")
 
 
 def _country(value: Any) -> str | None:

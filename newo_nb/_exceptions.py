@@ -16,7 +16,9 @@ The tree::
     │   ├── APIConnectionError      the request never got an answer
     │   │   ├── APITimeoutError
     │   │   └── RealtimeConnectionError   the socket.io handshake was refused or failed
-    └── OnboardingFailed            the run ended in ``onboarding_error``, a timeout or cancel
+    ├── OnboardingFailed            the run ended in ``onboarding_error``, a timeout or cancel
+    └── CassetteError               a cassette is corrupt, truncated or of an unknown version
+        (also a ValueError)         (names the line and the problem)
 
 Messages say what happened, the likely cause and what to do. They never contain the
 client secret: every message passes through :func:`newo_nb._secrets.redact`.
@@ -39,6 +41,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "CassetteError",
     "ConfigurationError",
     "CustomerValidationError",
     "FieldError",
@@ -151,3 +154,11 @@ class OnboardingFailed(NewoError):
     def __init__(self, message: str, *, result: OnboardingResult) -> None:
         self.result = result
         super().__init__(message)
+
+
+class CassetteError(NewoError, ValueError):
+    """A cassette could not be read: the message names the file, the line and the problem."""
+
+    def __init__(self, path: str, line: int, problem: str) -> None:
+        self.path, self.line, self.problem = path, line, problem
+        super().__init__(f"{path}, line {line}: {problem}")

@@ -30,17 +30,20 @@ if TYPE_CHECKING:
     from ._state import OnboardingResult
 
 __all__ = ["ANSWER_COLUMNS", "EVENT_COLUMNS", "INVALID_COLUMNS", "RESULT_COLUMNS",
-           "STEP_COLUMNS", "answers_frame", "events_frame", "invalid_frame", "read_frame",
-           "results_frame", "steps_frame", "write_frame"]
+           "STEP_COLUMNS", "answers_frame", "events_frame", "invalid_frame", "parse_answer",
+           "parse_answers", "read_frame", "results_frame", "steps_frame", "write_frame"]
 
 # Categories in a fixed, meaningful order (values outside them are appended as seen), so
-# a frame's dtype does not depend on which values one run happened to contain.
+# a frame's dtype does not depend on which values one run happened to contain. Stages are
+# an open set: the documented three, then any other (stage_0 ... stage_4, new text) in the
+# order the rows first show it (rows are in display order: see _state's rules).
 STAGES = ("preprocessing", "stage", "postprocessing")
 STATUSES = ("running", "finished", "error", "timeout", "cancelled")
 COMMANDS = (StepEvent.command, ScrapingFinished.command, OnboardingFinished.command,
             AgentInfo.command, OnboardingError.command, UnrecognisedEvent.command)
+FRAMINGS = ("object", "text", "bytes")
 KNOWN_CATEGORIES: dict[str, tuple[str, ...]] = {
-    "stage": STAGES, "status": STATUSES, "command": COMMANDS}
+    "stage": STAGES, "status": STATUSES, "command": COMMANDS, "framing": FRAMINGS}
 
 STEP_COLUMNS: dict[str, str] = {
     "external_id": "string",
@@ -49,6 +52,7 @@ STEP_COLUMNS: dict[str, str] = {
     "stage": "category",
     "question": "string",
     "answer": "string",
+    "answer_count": "Int64",  # distinct answers received (>1: answered again, latest kept)
     "received_at": "datetime64[ns, UTC]",
     "seconds": "float64",  # since the onboarding started
 }
@@ -58,6 +62,7 @@ EVENT_COLUMNS: dict[str, str] = {
     "external_event_id": "string",
     "command": "category",
     "event_name": "string",
+    "framing": "category",  # object, text (JSON) or bytes: how the payload came
     "received_at": "datetime64[ns, UTC]",
     "arguments": "object",  # the raw {name: value} strings, as sent
     "reason": "string",  # why an unrecognised event could not be used
@@ -76,6 +81,7 @@ RESULT_COLUMNS: dict[str, str] = {
     "max_steps": "Int64",
     "missing_steps": "Int64",
     "duplicates": "Int64",
+    "revisions": "Int64",
     "unrecognised": "Int64",
     "started_at": "datetime64[ns, UTC]",
     "ended_at": "datetime64[ns, UTC]",
@@ -161,15 +167,19 @@ _STEP_FIELDS = ("step_number", "max_steps", "stage", "question", "answer", "rece
 
 
 def steps_frame(results: Iterable[OnboardingResult]) -> pd.DataFrame:
-    """One row per step of each result, in step order (duplicates already dropped).
+    """One row per distinct step of each result, in display order (duplicates dropped).
 
     Columns:
         external_id (string): the business's ``external_customer_id``.
-        step_number (Int64): the step's number, 1..max_steps.
+        step_number (Int64): the step's number as sent (global, or restarting per stage).
         max_steps (Int64): the total the step announced; <NA> if it did not say.
-        stage (category): preprocessing, stage, postprocessing, then any other stage text.
+        stage (category): preprocessing, stage, postprocessing, then any other stage text
+            (stage_0 ... stage_4 ...) in order of first appearance.
         question (string): the data point parsed, e.g. ``business_working_hours``.
-        answer (string): what was extracted, as sent.
+        answer (string): the latest answer, as sent (JSON answers stay text: see
+            :func:`parse_answers`).
+        answer_count (Int64): distinct answers received for the step; above 1 when the
+            question was answered again (``events`` holds every answer).
         received_at (datetime64[ns, UTC]): when the step arrived here.
         seconds (float64): seconds from the onboarding's start to this step.
     """
@@ -182,6 +192,8 @@ def steps_frame(results: Iterable[OnboardingResult]) -> pd.DataFrame:
         cols["external_id"] += [result.external_id] * len(steps)
         for name in _STEP_FIELDS:  # attrgetter over map runs in C (bench 4)
             cols[name] += map(attrgetter(name), steps)
+        answered = result.answer_counts
+        cols["answer_count"] += answered if len(answered) == len(steps) else [1] * len(steps)
     received = np.asarray(cols["received_at"], dtype="float64")
     cols["received_at"] = received
     cols["seconds"] = received - np.repeat(np.asarray(starts, dtype="float64"), counts)
@@ -197,6 +209,7 @@ def events_frame(results: Iterable[OnboardingResult]) -> pd.DataFrame:
         command (category): notify_scraping_step, notify_scraping_finished,
             onboarding_finished, agent_info, onboarding_error, or ``unrecognised``.
         event_name (string): the socket.io event it came on.
+        framing (category): object, text (a JSON text) or bytes (UTF-8 JSON).
         received_at (datetime64[ns, UTC]): when it arrived here.
         arguments (object): the raw ``{name: value}`` strings, as sent (JSON in files).
         reason (string): why an unrecognised payload could not be used; "" otherwise.
@@ -208,6 +221,7 @@ def events_frame(results: Iterable[OnboardingResult]) -> pd.DataFrame:
             cols["external_event_id"].append(event.external_event_id)
             cols["command"].append(event.command)
             cols["event_name"].append(event.event_name)
+            cols["framing"].append(event.framing)
             cols["received_at"].append(event.received_at)
             cols["arguments"].append(dict(event.arguments))
             cols["reason"].append(event.reason if isinstance(event, UnrecognisedEvent) else "")
@@ -225,8 +239,9 @@ def results_frame(results: Iterable[OnboardingResult]) -> pd.DataFrame:
         created_customer_idn (string): the customer the service created; "" if none.
         steps_received (Int64): distinct steps received.
         max_steps (Int64): the steps announced; <NA> if no step said.
-        missing_steps (Int64): steps in 1..max_steps never received.
+        missing_steps (Int64): steps proven never received (see ``_state``'s rules).
         duplicates (Int64): events received twice (dropped).
+        revisions (Int64): answers replaced by a later, different answer to the same step.
         unrecognised (Int64): payloads that could not be used (kept in ``events``).
         started_at, ended_at (datetime64[ns, UTC]): the run's start and end (NaT: running).
         duration_s (float64): seconds from start to end; NaN while running.
@@ -234,7 +249,8 @@ def results_frame(results: Iterable[OnboardingResult]) -> pd.DataFrame:
     """
     rows = list(results)
     text = ("external_id", "status", "business_name", "industry", "agent_name", "agent_title",
-            "agent_phone_number", "created_customer_idn", "error", "duplicates", "max_steps")
+            "agent_phone_number", "created_customer_idn", "error", "duplicates", "max_steps",
+            "revisions")
     cols: dict[str, list[Any]] = {name: [getattr(r, name) for r in rows] for name in text}
     cols["steps_received"] = [len(r.step_events) for r in rows]
     cols["missing_steps"] = [len(r.missing_steps) for r in rows]
@@ -250,7 +266,9 @@ def answers_frame(results: Iterable[OnboardingResult]) -> pd.DataFrame:
 
     Columns: external_id, then one ``string`` column per question in the order questions
     were first asked across the results; <NA> where a business never got that question.
-    A question asked twice in one run keeps its first answer (the lowest step number).
+    A question asked at two steps of one run keeps the first step's answer (in display
+    order); a step answered again gives its latest answer. JSON answers stay text here;
+    :func:`parse_answers` parses them.
     """
     rows = list(results)
     answers: dict[str, list[str | None]] = {}
@@ -358,3 +376,48 @@ def _require_pyarrow() -> None:
     except ImportError:
         raise ConfigurationError("Parquet needs pyarrow: pip install 'newo-nb[parquet]', or "
                                  "use .csv") from None
+
+
+# -- JSON answers -----------------------------------------------------------------------------
+
+
+def parse_answer(answer: Any) -> Any:
+    """An answer that is a JSON object or array, parsed; any other answer unchanged.
+
+    Frames keep answers as text (what the service sent); this is for whoever wants the
+    structure. Only text starting with ``{`` or ``[`` is tried, so a plain answer that
+    happens to be valid JSON (``"42"``, ``"true"``) stays text.
+
+    >>> parse_answer('{"mon": "9-17"}'), parse_answer("9-17"), parse_answer("[oops")
+    ({'mon': '9-17'}, '9-17', '[oops')
+    """
+    if not isinstance(answer, str):
+        return answer
+    text = answer.strip()
+    if not text.startswith(("{", "[")):
+        return answer
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return answer
+    return value if isinstance(value, dict | list) else answer
+
+
+def parse_answers(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of an answers frame (or a steps frame) with JSON answers parsed.
+
+    Every question column of :func:`answers_frame` (or the ``answer`` column of
+    :func:`steps_frame`) becomes ``object``: dicts and lists for JSON objects and arrays,
+    the text otherwise, None where there was no answer.
+
+    >>> parsed = parse_answers(batch.answers)                      # doctest: +SKIP
+    >>> parsed.loc[0, "business_working_hours"]["mon"]
+    """
+    columns = ["answer"] if "answer" in frame.columns and "question" in frame.columns else [
+        name for name in frame.columns if name != "external_id"]
+    out = frame.copy()
+    for name in columns:
+        values = frame[name].astype(object).where(frame[name].notna(), None)
+        out[name] = pd.Series([parse_answer(v) for v in values], index=frame.index,
+                              dtype=object)
+    return out

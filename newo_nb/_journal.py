@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._customer import Customer
 from ._exceptions import ConfigurationError, CustomerValidationError
-from ._protocol import decode
+from ._protocol import decode, from_storable, storable
 from ._secrets import redact
 from ._state import OnboardingResult, OnboardingState, Status
 
@@ -378,7 +378,7 @@ class Journal:
         for name, when, text in self._read(
                 "SELECT event_name, received_at, payload FROM events WHERE run_id = ? "
                 "ORDER BY seq", (run_id,)):
-            yield name, when, json.loads(text)
+            yield name, when, from_storable(json.loads(text))  # the framing as received
 
     def _rebuild(self, row: tuple[Any, ...]) -> StoredRun:
         run_id, external_id, customer, started, ended, status, reason = row
@@ -468,12 +468,12 @@ def _customer_from_json(text: str | None, external_id: str) -> Customer | None:
 
 
 # One encoder for every payload: json.dumps would build a new one per event (a third of
-# its cost). socket.io payloads are JSON already; binary attachments are kept as reprs.
+# its cost). socket.io payloads are JSON already; bytes keep their framing (storable).
 _PAYLOAD_ENCODER = json.JSONEncoder(ensure_ascii=False, default=repr)
 
 
 def _payload_json(payload: Any) -> str:
-    return redact(_PAYLOAD_ENCODER.encode(payload))
+    return redact(_PAYLOAD_ENCODER.encode(storable(payload)))
 
 
 def _utc(epoch: float | None) -> dt.datetime | None:

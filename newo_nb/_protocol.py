@@ -4,10 +4,20 @@ No sockets, no event loop: everything here is a plain function of its input, so 
 tested without either. Every argument value is a string on the wire; conversion to
 ``int`` happens here, and a payload that cannot be used becomes an
 :class:`UnrecognisedEvent` carrying the reason. :func:`decode` never raises.
+
+**Framing.** The document never says how a payload is framed, and python-socketio hands
+a handler whatever the server emitted: a ``dict`` for an object, a ``str`` for a JSON
+text, ``bytes`` for a binary message. All three carry the same event; the decoded event
+says which it was in ``framing`` (``"object"``, ``"text"`` or ``"bytes"``). A text or
+bytes payload that is not UTF-8 JSON holding an object is unrecognised, with the reason.
+:func:`storable` / :func:`from_storable` keep the framing through JSON storage (the
+journal), so a replay decodes exactly what was received.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -15,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
 __all__ = [
+    "FRAMINGS",
     "KNOWN_STAGES",
     "AgentInfo",
     "AgentRequest",
@@ -26,10 +37,13 @@ __all__ = [
     "StepEvent",
     "UnrecognisedEvent",
     "decode",
+    "from_storable",
+    "storable",
 ]
 
 INTEGRATION_IDN: Final = "newo_chat"
 KNOWN_STAGES: Final = frozenset({"preprocessing", "stage", "postprocessing"})
+FRAMINGS: Final = ("object", "text", "bytes")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,6 +57,7 @@ class ServerEvent:
     event_name: str = ""  # the socket.io event it came on (undocumented; any name works)
     received_at: float = field(default_factory=time.time)  # epoch seconds, UTC
     arguments: Mapping[str, str] = field(default_factory=dict)  # raw, as sent
+    framing: str = "object"  # how the payload came: "object", "text" (JSON) or "bytes"
 
     @property
     def dedup_key(self) -> str:
@@ -60,11 +75,16 @@ class StepEvent(ServerEvent):
     answer: str = ""
     step_number: int
     max_steps: int | None = None
-    stage: str = ""  # one of KNOWN_STAGES, or whatever new text the service sends
+    stage: str = ""  # one of KNOWN_STAGES, stage_0..stage_4, or any new text: an open set
 
     @property
     def known_stage(self) -> bool:
         return self.stage in KNOWN_STAGES
+
+    @property
+    def key(self) -> tuple[str, int, str]:
+        """The step's identity: (stage, step_number, question). See ``_state``."""
+        return (self.stage, self.step_number, self.question)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -124,7 +144,7 @@ class UnrecognisedEvent(ServerEvent):
     command: ClassVar[str] = "unrecognised"
     reason: str
     command_idn: str = ""  # what the payload claimed to be, if anything
-    payload: Any = None
+    payload: Any = None  # exactly as received: a dict, a str, bytes, anything
 
     @property
     def dedup_key(self) -> str:
@@ -221,24 +241,71 @@ class _Malformed(Exception):
 def decode(
     payload: object, *, event_name: str = "", received_at: float | None = None
 ) -> ServerEvent:
-    """Turn one socket.io payload into a typed event. Never raises.
+    """Turn one socket.io payload (an object, a JSON text or UTF-8 JSON bytes) into a typed
+    event. Never raises.
 
     >>> decode({"command_idn": "onboarding_error", "external_event_id": "e1",
     ...         "arguments": [{"name": "description", "value": "site down"}]}).description
     'site down'
+    >>> decode('{"command_idn": "onboarding_error", "external_event_id": "e1"}').framing
+    'text'
     """
     when = time.time() if received_at is None else received_at
+    # `type(x) is dict` first: the wire's usual case, without the slow ABC isinstance (bench 1).
+    framing, body = ("object", payload) if type(payload) is dict else _unframe(payload)
     try:
-        return _decode(payload, event_name, when)
+        return _decode(body, framing, event_name, when)
     except _Malformed as why:
-        return _unrecognised(payload, str(why), event_name, when)
+        return _unrecognised(payload, body, framing, str(why), event_name, when)
     except Exception as bug:  # a decoder must not take the receive loop down
-        return _unrecognised(payload, f"could not be decoded ({bug!r})", event_name, when)
+        return _unrecognised(payload, body, framing, f"could not be decoded ({bug!r})",
+                             event_name, when)
 
 
-def _decode(payload: object, event_name: str, when: float) -> ServerEvent:
-    # `type(x) is dict` first: the wire's case, without the slow ABC isinstance (bench 1).
+class _NotAnObject:
+    """Internal: a text or bytes payload that did not parse; why is the reason."""
+
+    __slots__ = ("why",)
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+
+def _unframe(payload: object) -> tuple[str, object]:
+    """(framing, the payload as an object) for a str / bytes payload; anything else as is."""
+    if isinstance(payload, bytes | bytearray | memoryview):
+        try:
+            text = bytes(payload).decode("utf-8")
+        except UnicodeDecodeError:
+            return "bytes", _NotAnObject("payload is bytes that are not UTF-8 text")
+        return "bytes", _parsed(text, "bytes")
+    if isinstance(payload, str):
+        return "text", _parsed(payload, "text")
+    return "object", payload
+
+
+def _parsed(text: str, framing: str) -> object:
+    what = "a text that is" if framing == "text" else "bytes that are"
+    try:
+        value = json.loads(text)
+    except ValueError as bad:
+        return _NotAnObject(f"payload is {what} not JSON ({getattr(bad, 'msg', bad)})")
+    what = "a text" if framing == "text" else "bytes"
+    if not isinstance(value, dict):
+        return _NotAnObject(f"payload is {what} holding a JSON {_json_kind(value)}, "
+                            "not an object")
+    return value
+
+
+def _json_kind(value: object) -> str:
+    kinds = {list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else kinds.get(type(value), type(value).__name__)
+
+
+def _decode(payload: object, framing: str, event_name: str, when: float) -> ServerEvent:
     if type(payload) is not dict and not isinstance(payload, Mapping):
+        if isinstance(payload, _NotAnObject):
+            raise _Malformed(payload.why)
         raise _Malformed(f"payload is a {type(payload).__name__}, not an object")
     command = payload.get("command_idn")
     if not isinstance(command, str) or not command:
@@ -258,6 +325,7 @@ def _decode(payload: object, event_name: str, when: float) -> ServerEvent:
         event_name=event_name,
         received_at=when,
         arguments=arguments,
+        framing=framing,
         **values,
     )
 
@@ -305,8 +373,9 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def _unrecognised(payload: object, reason: str, event_name: str, when: float) -> ServerEvent:
-    mapping = payload if isinstance(payload, Mapping) else {}
+def _unrecognised(payload: object, body: object, framing: str, reason: str, event_name: str,
+                  when: float) -> ServerEvent:
+    mapping = body if isinstance(body, Mapping) else {}
     try:
         arguments = _arguments(mapping.get("arguments"))
     except _Malformed:
@@ -318,10 +387,42 @@ def _unrecognised(payload: object, reason: str, event_name: str, when: float) ->
         event_name=event_name,
         received_at=when,
         arguments=arguments,
+        framing=framing,
         reason=reason,
         command_idn=_text(mapping.get("command_idn")),
         payload=payload,
     )
+
+
+# -- storage: a payload as JSON, its framing kept -------------------------------------------
+
+# A bytes payload is stored as a one-key object; any other payload (an object, a text, a
+# list...) is JSON already and is stored as is, which journals written before framing was
+# kept also hold. A JSON text stays a JSON string, so it replays as a str.
+_BYTES_KEY: Final = "$newo_nb:bytes"  # value: the UTF-8 text
+_BYTES_B64_KEY: Final = "$newo_nb:bytes_base64"  # value: base64, for bytes that are not UTF-8
+
+
+def storable(payload: Any) -> Any:
+    """``payload`` as a JSON-serialisable value that :func:`from_storable` turns back into
+    exactly what was received (bytes included)."""
+    if type(payload) is dict or not isinstance(payload, bytes | bytearray | memoryview):
+        return payload
+    raw = bytes(payload)
+    try:
+        return {_BYTES_KEY: raw.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {_BYTES_B64_KEY: base64.b64encode(raw).decode("ascii")}
+
+
+def from_storable(value: Any) -> Any:
+    """The payload :func:`storable` was given."""
+    if type(value) is dict and len(value) == 1:
+        if isinstance(text := value.get(_BYTES_KEY), str):
+            return text.encode("utf-8")
+        if isinstance(encoded := value.get(_BYTES_B64_KEY), str):
+            return base64.b64decode(encoded)
+    return value
 
 
 # -- client events ----------------------------------------------------------------------

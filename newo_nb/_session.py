@@ -190,11 +190,12 @@ class OnboardingSession:
 
     def _last_seen(self) -> str:
         state = self.state
-        if not state.steps:
+        last = state.last_step
+        if last is None:
             seen = "no step was received"
         else:
-            seen = (f"last seen step {max(state.steps)} of {state.max_steps or '?'}"
-                    f" ({state.stage or 'no stage'})")
+            seen = (f"last seen step {last.step_number} of {state.max_steps or '?'}"
+                    f" ({last.stage or 'no stage'})")
         return f"{seen}; connection {self.connection_status}"
 
     # -- incoming -----------------------------------------------------------------------

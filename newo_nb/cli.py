@@ -1,5 +1,7 @@
-"""``newo-nb demo`` (onboard every sample business on the embedded simulator) and
-``newo-nb simulator`` (serve the simulator until Ctrl-C)."""
+"""``newo-nb demo`` (onboard every sample business on the embedded simulator),
+``newo-nb simulator`` (serve the simulator until Ctrl-C, or replay a cassette with
+``--replay PATH``), ``newo-nb report EXTERNAL_ID`` (a journalled run's wire report) and
+``newo-nb record EXTERNAL_ID`` (that run as a cassette)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,12 @@ import asyncio
 import contextlib
 import math
 import os
+import re
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .simulator import Dialect
 
 __all__ = ["main"]
 
@@ -50,17 +58,24 @@ async def _demo(speed: float, limit: int, concurrency: int, out: str | None) -> 
     return 0 if (results["status"] == "finished").all() else 1
 
 
-async def _serve(host: str, port: int, speed: float) -> None:
+async def _serve(host: str, port: int, speed: float, dialect: Dialect | None = None,
+                 replay: str | None = None) -> None:
     from .simulator import Simulator
 
     # A secret chosen by the caller comes from the environment, never argv (which `ps` shows),
     # and is not echoed back: whoever set it knows it.
     chosen = os.environ.get("NEWO_SIMULATOR_SECRET", "").strip() or None
-    async with Simulator(host=host, port=port, speed=speed, client_secret=chosen) as sim:
+    async with Simulator(host=host, port=port, speed=speed, client_secret=chosen,
+                         dialect=dialect, replay=replay) as sim:
         secret = "$NEWO_SIMULATOR_SECRET" if chosen else sim.client_secret
         print(f"newo-nb simulator on {sim.base_url}")
+        if sim.replay is not None:
+            print(f"replaying {replay} ({len(sim.replay.events)} events) for every onboarding")
         print(f"NEWO_BASE_URL={sim.base_url} NEWO_CLIENT_SECRET={secret} "
-              f"NEWO_ORIGIN={sim.origin}", flush=True)
+              f"NEWO_ORIGIN={sim.origin}")
+        if sim.dialect != type(sim.dialect)():
+            print(f"speaking {sim.dialect}")
+        print(end="", flush=True)
         await asyncio.Event().wait()
 
 
@@ -71,6 +86,59 @@ def _speed(text: str) -> float:
         return checked_speed(text)
     except ValueError as error:  # argparse shows this message, not "invalid _speed value"
         raise argparse.ArgumentTypeError(str(error).removeprefix("speed=")) from None
+
+
+def _dialect(text: str) -> Dialect:
+    from .simulator import Dialect
+
+    try:
+        return Dialect.named(text)
+    except ValueError as bad:
+        raise argparse.ArgumentTypeError(str(bad)) from None
+
+
+def _add_wire_commands(sub: Any) -> None:
+    """``report`` and ``record``: a journalled run's wire report, and that run as a cassette."""
+    report = sub.add_parser(
+        "report", help="print the wire report of a customer's latest journalled run",
+        description="What the latest journalled run of EXTERNAL_ID looked like on the wire: "
+                    "event names, framing, numbering, stages, unexpected commands and "
+                    "arguments, refusals, timing.")
+    report.add_argument("external_id", metavar="EXTERNAL_ID")
+    report.add_argument("--journal", metavar="PATH", help="the journal (default: "
+                        "$NEWO_NB_JOURNAL or the default journal)")
+    record = sub.add_parser(
+        "record", help="write a customer's latest journalled run as a cassette",
+        description="Write the latest journalled run of EXTERNAL_ID as a cassette (JSON lines: "
+                    "a header, then every raw event with its offset). Never holds the secret.")
+    record.add_argument("external_id", metavar="EXTERNAL_ID")
+    record.add_argument("--journal", metavar="PATH", help="the journal (default: "
+                        "$NEWO_NB_JOURNAL or the default journal)")
+    record.add_argument("--out", metavar="FILE",
+                        help="where to write it (default: EXTERNAL_ID.cassette.jsonl)")
+    record.add_argument("--redact", action="store_true", help="replace the customer's email "
+                        "and phone number everywhere with stable placeholders")
+
+
+def _wire_command(args: argparse.Namespace) -> int:
+    """Run ``report`` or ``record``; a missing journal or run is one line on stderr."""
+    from ._cassette import record_cassette, wire_report
+
+    try:
+        if args.command == "report":
+            print(wire_report(args.external_id, journal=args.journal))
+            return 0
+        # an id is any text (an email, a path-like "a/b"): the default name keeps it tame
+        out = args.out or re.sub(r"[^\w.@-]", "_", args.external_id) + ".cassette.jsonl"
+        cassette = record_cassette(args.external_id, journal=args.journal, out=out,
+                                   redact=args.redact)
+    except (FileNotFoundError, LookupError) as missing:
+        print(f"newo-nb {args.command}: {missing}", file=sys.stderr)
+        return 2
+    redacted = ", email and phone redacted" if cassette.redacted else ""
+    print(f"wrote {out}: {len(cassette.events)} events of {cassette.external_id} "
+          f"({cassette.status}{redacted})")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,11 +157,34 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     serve.add_argument("--speed", type=_speed, default=1.0)
+    serve.add_argument(
+        "--dialect", type=_dialect, default=None, metavar="NAME[,NAME...]",
+        help="speak a variant of the API the document allows: documented (default), text, "
+             "bytes, per_stage, five_stages, hidden_steps, changing_max_steps, retries, "
+             "json_answers, event_name, newo; combine with commas")
+    serve.add_argument("--event-name", default=None,
+                       help="the socket.io event that carries the payloads (default: message)")
+    serve.add_argument("--replay", metavar="PATH", help="answer every onboarding by replaying "
+                       "this cassette (its pacing divided by --speed)")
+    _add_wire_commands(sub)
     args = parser.parse_args(argv)
     if args.command == "demo":
         return asyncio.run(_demo(args.speed, args.limit, args.concurrency, args.out))
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how the simulator stops
-        asyncio.run(_serve(args.host, args.port, args.speed))
+    if args.command in ("report", "record"):
+        return _wire_command(args)
+    from ._exceptions import CassetteError
+
+    dialect = args.dialect
+    if args.event_name:
+        from .simulator import Dialect
+
+        dialect = (dialect or Dialect()).merged(Dialect(event_name=args.event_name))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how the simulator stops
+            asyncio.run(_serve(args.host, args.port, args.speed, dialect, args.replay))
+    except (CassetteError, OSError) as unusable:  # a bad cassette, a missing one, a busy port
+        print(f"newo-nb simulator: {unusable}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -76,7 +76,9 @@ def answer_lengths(answers: pd.DataFrame) -> pd.DataFrame:
 def step_durations(steps: pd.DataFrame) -> pd.DataFrame:
     """The steps frame plus ``step_seconds``: how long each step took, i.e. seconds since
     the business's previous step (the first step: since its onboarding started)."""
-    ordered = steps.sort_values(["external_id", "step_number"], kind="stable")
+    # the frame's own order within a business is the steps' display order (step numbers
+    # may restart in each stage, so they cannot be sorted on)
+    ordered = steps.sort_values("external_id", kind="stable")
     previous = ordered.groupby("external_id", observed=True)["seconds"].shift(1).fillna(0.0)
     return ordered.assign(step_seconds=(ordered["seconds"] - previous).astype("float64"))
 

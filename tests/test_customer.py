@@ -75,6 +75,13 @@ def test_international_phone_needs_no_country() -> None:
         ({"query_params": "[1"}, "query_params: '[1' is not JSON"),
         ({"query_params": [1, 2]}, "query_params: [1, 2] is a list; give a dict"),
         ({"query_params": {"when": object()}}, "cannot be sent as JSON"),
+        ({"source_type": "yelp"},
+         "source_type: 'yelp' is not a source type; use one of website, google_map"),
+        ({"source_type": "google_map"}, "source_type: 'google_map' needs a Google Maps link"),
+        ({"source_type": "google_map", "source": "https://google.evil.com/maps/x"},
+         "needs a Google Maps link"),
+        ({"source_type": "google_map", "source": "https://evilgoogle.com/maps/x"},
+         "needs a Google Maps link"),
     ],
 )
 def test_each_bad_field_names_field_value_and_fix(changes: dict[str, Any], message: str) -> None:
@@ -98,3 +105,21 @@ def test_from_mapping_treats_blank_and_nan_as_absent_and_names_row() -> None:
     assert info.value.row == 7
     assert set(info.value.fields) == {"website", "email", "source"}
     assert "in row 7" in str(info.value)
+
+
+@pytest.mark.parametrize("source", [
+    "https://maps.google.com/?cid=123", "https://www.google.com/maps/place/Bella+Notte",
+    "https://google.co.uk/maps/place/x", "https://maps.app.goo.gl/AbC123",
+    "https://goo.gl/maps/xyz"])
+def test_google_map_source_type_takes_a_google_maps_link(source: str) -> None:
+    c = Customer(**{**GOOD, "source": source, "source_type": "Google-Map"})
+    assert c.source_type == "google_map"
+    assert ("source_type", "google_map") in c.to_arguments()
+
+
+def test_source_type_is_sent_only_when_set() -> None:
+    assert "source_type" not in dict(Customer(**GOOD).to_arguments())
+    website = Customer(**{**GOOD, "source_type": "website"})
+    arguments = [name for name, _ in website.to_arguments()]
+    assert arguments[arguments.index("source") + 1] == "source_type"  # beside source
+    assert Customer.from_mapping({**GOOD, "source_type": float("nan")}).source_type is None

@@ -53,13 +53,14 @@ async def test_steps_frame_columns_dtypes_and_values(bella: OnboardingResult) ->
     assert _dtypes(steps) == {
         "external_id": "string", "step_number": "Int64", "max_steps": "Int64",
         "stage": "category", "question": "string", "answer": "string",
-        "received_at": UTC_NS, "seconds": "float64"}
+        "answer_count": "Int64", "received_at": UTC_NS, "seconds": "float64"}
     assert list(steps["stage"].cat.categories) == ["preprocessing", "stage", "postprocessing"]
     n = bella.max_steps
     assert n is not None
     assert len(steps) == n
     assert steps["step_number"].tolist() == list(range(1, n + 1))
     assert set(steps["max_steps"]) == {n}
+    assert set(steps["answer_count"]) == {1}  # no question was answered again
     assert set(steps["external_id"]) == {"sample-bella-notte-trattoria"}
     assert steps["stage"].iloc[0] == "preprocessing"
     assert steps["stage"].iloc[-1] == "postprocessing"
@@ -87,13 +88,15 @@ async def test_events_frame_keeps_every_event_and_raw_arguments(
     assert list(events.columns) == list(EVENT_COLUMNS)
     assert _dtypes(events) == {
         "external_id": "string", "external_event_id": "string", "command": "category",
-        "event_name": "string", "received_at": UTC_NS, "arguments": "object",
-        "reason": "string"}
+        "event_name": "string", "framing": "category", "received_at": UTC_NS,
+        "arguments": "object", "reason": "string"}
     n = bella.max_steps or 0
     assert events["command"].tolist() == (["notify_scraping_step"] * n
                                           + ["notify_scraping_finished", "onboarding_finished"])
     assert events["external_event_id"].is_unique
     assert set(events["event_name"]) == {"message"}
+    assert set(events["framing"]) == {"object"}
+    assert list(events["framing"].cat.categories) == ["object", "text", "bytes"]
     assert set(events["reason"]) == {""}
     first = events["arguments"].iloc[0]
     assert first["step_number"] == "1"  # raw: every value a string, as sent
@@ -111,7 +114,8 @@ async def test_summary_is_one_row_of_the_outcome(bella: OnboardingResult) -> Non
         "industry": "string", "agent_name": "string", "agent_title": "string",
         "agent_phone_number": "string", "created_customer_idn": "string",
         "steps_received": "Int64", "max_steps": "Int64", "missing_steps": "Int64",
-        "duplicates": "Int64", "unrecognised": "Int64", "started_at": UTC_NS,
+        "duplicates": "Int64", "revisions": "Int64", "unrecognised": "Int64",
+        "started_at": UTC_NS,
         "ended_at": UTC_NS, "duration_s": "float64", "error": "string"}
     row = summary.iloc[0]
     assert len(summary) == 1
@@ -122,6 +126,7 @@ async def test_summary_is_one_row_of_the_outcome(bella: OnboardingResult) -> Non
     assert row["created_customer_idn"] == bella.created_customer_idn != ""
     assert row["steps_received"] == row["max_steps"] == bella.max_steps
     assert (row["missing_steps"], row["duplicates"], row["unrecognised"]) == (0, 0, 0)
+    assert row["revisions"] == 0
     assert row["started_at"] == pd.Timestamp(bella.started_at)
     assert row["duration_s"] == pytest.approx(bella.duration)
     assert row["error"] == ""

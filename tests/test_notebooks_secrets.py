@@ -149,6 +149,9 @@ def test_executed_notebook_leaks_no_secret(
         notebook = execute(path, saved, env)
     finally:
         captured = capfd.readouterr()  # the kernel process writes to our stdout/stderr
+        cassette = NOTEBOOKS / "live-run.jsonl"  # notebook 03 records its run beside itself
+        if cassette.exists():
+            cassette.replace(tmp_path / cassette.name)  # searched with the rest
     assert files_holding(tmp_path, secret.encode()) == []
     assert secret not in captured.out + captured.err
     assert secret not in "".join(simulator.output)
@@ -161,3 +164,4 @@ def test_executed_notebook_leaks_no_secret(
         assert "NEWO_CLIENT_SECRET: set" in text
         assert "connector_idn: newo_nb_simulator" in text
         assert (tmp_path / "journal.sqlite3").exists(), "its events were journalled, and searched"
+        assert (tmp_path / "live-run.jsonl").exists(), "its cassette was recorded, and searched"

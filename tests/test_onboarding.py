@@ -117,7 +117,7 @@ async def test_unknown_and_malformed_payloads_are_kept_and_run_finishes(
     assert result.missing_steps == ()
     reasons = {e.reason for e in result.unrecognised}
     assert "unknown command_idn 'notify_weather'" in reasons
-    assert "payload is a str, not an object" in reasons
+    assert "payload is a text that is not JSON (Expecting value)" in reasons
     assert len(result.unrecognised) >= 3
     assert all(e in result.log for e in result.unrecognised)
 

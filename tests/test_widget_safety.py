@@ -207,19 +207,31 @@ def test_every_renderer_escapes_hostile_values(hostile: str) -> None:
     banners = [render.outcome_banner(errored), render.outcome_banner(timed_out),
                render.failure_banner(RuntimeError(hostile)),
                render.failure_banner(AuthenticationError(hostile, status_code=401))]
+    # JSON answers (shown inline when short, indented under <details> when long), a step
+    # answered again, and a trail of hostile stage names
+    short_json = StepEvent(external_event_id="j", step_number=2, stage=hostile,
+                           question=hostile, answer=json.dumps({hostile: [hostile]}))
+    long_json = StepEvent(external_event_id="k", step_number=3, stage="stage_1",
+                          question="q", answer=json.dumps([hostile] * 20))
     values = [
         *(render.source_line(kind, f"http://h/{hostile}")
           for kind in ("simulator", "service", "client")),
         render.field_message(hostile),
-        render.status_line(hostile, hostile, 1, 2, 3.0),
+        render.status_line(hostile, hostile, 1, 2, 3.0, (hostile, "stage_1")),
         render.step_table([render.step_row(step)]),
+        render.step_table([render.step_row(short_json, 2)]),
+        render.step_table([render.step_row(long_json)]),
         render.result_card(result),
         render.agent_card(info),
         *(banner.html() for banner in banners if banner is not None),
     ]
-    assert len(values) == 12
-    for value in values:
-        assert hostile in assert_only_our_markup(value).text
+    assert len(values) == 14
+    as_json = json.dumps(hostile, ensure_ascii=False)[1:-1]  # how a JSON answer writes it
+    for index, value in enumerate(values):
+        text = assert_only_our_markup(value).text
+        assert (as_json if index in (6, 7) else hostile) in text
+    assert "answered 2×" in values[6]
+    assert "<details" in values[7]
 
 
 # -- extreme text -------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import phonenumbers
 
+from ._dialects import Dialect, PlannedStep
 from ._extract import ExtractionError, Fact, extract_facts
 from ._faults import Faults
 from ._industry import agent_persona, classify_industry
@@ -51,6 +52,8 @@ class Actor:
     onboardings: int = 0  # onboarding_started received (the test for "never twice")
     pauses: list[float] = field(default_factory=list)  # seconds at speed 1, to check pacing
     task: asyncio.Task[None] | None = None
+    dialect: Dialect | None = None  # how its run speaks (None: the simulator's dialect)
+    plan: list[PlannedStep] = field(default_factory=list)  # the steps its last run sends
 
     def info_arguments(self) -> dict[str, str]:
         return {
@@ -97,10 +100,12 @@ class OnboardingRun:
     """The scenario for one ``onboarding_started``."""
 
     def __init__(
-        self, actor: Actor, faults: Faults, out: Broadcast, http: httpx.AsyncClient, speed: float
+        self, actor: Actor, faults: Faults, out: Broadcast, http: httpx.AsyncClient, speed: float,
+        dialect: Dialect | None = None,
     ) -> None:
         self.actor = actor
         self.faults = faults
+        self.dialect = dialect or Dialect()
         self.out = out
         self.http = http
         self.speed = speed
@@ -149,22 +154,34 @@ class OnboardingRun:
         ]
 
     async def _stream(self, plan: list[Fact]) -> bool:
-        faults, total = self.faults, len(plan)
+        """Send the steps; faults count steps as sent (1, 2, ...), whatever their numbers."""
+        faults = self.faults
+        steps = self.actor.plan = self.dialect.plan(plan)
+        total = len(steps)
         if faults.error_after_step == 0:
             raise RunFailed(faults.error_description)
-        for number, fact in enumerate(plan, start=1):
-            await self._pause(self.rng.uniform(*_PACE.get(fact.stage, (0.5, 1.5))))
-            # The step before a drop is acknowledged first, so that it arrives whatever the
-            # event loop schedules first: the abort (at once), or the sending of the step.
-            await self._step(number, total, fact, acked=faults.drop_after_step == number)
-            if faults.garbage and number % 3 == 1:
-                await self._garbage(number)
-            if faults.drop_after_step == number:
+        retry: PlannedStep | None = None  # answered again after the next step
+        for sent, step in enumerate(steps, start=1):
+            await self._pause(self.rng.uniform(*_PACE.get(step.pace, (0.5, 1.5))))
+            # The last event before a drop is acknowledged by the client first, so that it
+            # arrives whatever the event loop schedules first: the abort (at once), or the
+            # sending of the event (acked in order, so the ones before it arrived too).
+            drop = faults.drop_after_step == sent
+            await self._step(sent, total, step, step.first_answer or step.answer,
+                             acked=drop and retry is None)
+            if retry is not None:
+                await self._step(sent, total, retry, retry.answer, acked=drop)
+            retry = step if step.first_answer is not None else None
+            if faults.garbage and sent % 3 == 1:
+                await self._garbage(sent)
+            if faults.drop_after_step == sent:
                 self.out.abort(self.actor.external_id)
-            if faults.error_after_step == number:
+            if faults.error_after_step == sent:
                 raise RunFailed(faults.error_description)
-            if faults.stall_after_step == number:
+            if faults.stall_after_step == sent:
                 return False
+        if retry is not None:
+            await self._step(total, total, retry, retry.answer)
         await self._flush_held()
         return True
 
@@ -193,12 +210,13 @@ class OnboardingRun:
 
     # -- sending --------------------------------------------------------------------------
 
-    async def _step(self, number: int, total: int, fact: Fact, *, acked: bool = False) -> None:
+    async def _step(self, sent: int, total: int, step: PlannedStep, answer: str, *,
+                    acked: bool = False) -> None:
         payload = command_payload(self.out.connector_idn, "notify_scraping_step", {
-            "user_actor_id": self.actor.actor_id, "question": fact.question,
-            "answer": fact.answer + self.faults.answer_suffix, "step_number": number,
-            "max_steps": total, "stage": fact.stage})
-        if self.faults.reorder and self._held is None and number < total:
+            "user_actor_id": self.actor.actor_id, "question": step.question,
+            "answer": answer + self.faults.answer_suffix, "step_number": step.step_number,
+            "max_steps": step.max_steps, "stage": step.stage})
+        if self.faults.reorder and self._held is None and sent < total:
             self._held = payload  # sent after the next step
             return
         await self._deliver(payload, acked=acked)

@@ -11,8 +11,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -22,7 +24,9 @@ import httpx
 import socketio
 from aiohttp import web
 
+from .._cassette import Cassette
 from .._config import API_PREFIX
+from ._dialects import Dialect
 from ._faults import Faults
 from ._runs import Actor, Broadcast, OnboardingRun, command_payload
 from ._speed import checked_speed
@@ -57,7 +61,12 @@ class Simulator:
 
     ``speed`` divides the realistic pacing (1 = tens of seconds a run; ``math.inf`` or
     ``"instant"`` = no pauses); anything else (0, a negative, NaN, another word) raises
-    ``ValueError`` here rather than failing every run later.
+    ``ValueError`` here rather than failing every run later. ``dialect`` (a
+    :class:`Dialect` or names such as ``"text,per_stage"``) sets how it speaks to every
+    customer; ``dialect_for[external_id]`` to one; ``query_params={"simulator_dialect":
+    ...}`` from the onboarding input.
+    ``replay=PATH`` (or a :class:`~newo_nb.Cassette`) answers every onboarding with the
+    cassette's recorded events instead (see ``_replay.py``).
     """
 
     def __init__(
@@ -71,6 +80,8 @@ class Simulator:
         connector_idn: str = "newo_nb_simulator",
         origin: str = "http://localhost",
         event_name: str = "message",
+        dialect: Dialect | str | None = None,
+        replay: str | os.PathLike[str] | Cassette | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -81,6 +92,11 @@ class Simulator:
         self.connector_idn = connector_idn
         self.origin = origin
         self.event_name = event_name
+        self.dialect = Dialect.from_value(dialect) or Dialect()
+        self.dialect_for: dict[str, Dialect | str] = {}
+        # Loaded now, so a bad cassette fails here, naming its line, not at the first run.
+        self.replay = (replay if replay is None or isinstance(replay, Cassette)
+                       else Cassette.load(replay))
         self.actors: dict[str, Actor] = {}
         self.calls: list[Call] = []
         self._served: dict[str, int] = {}  # REST path -> calls seen, for http_errors faults
@@ -208,6 +224,21 @@ class Simulator:
                 log.warning("ignoring unusable simulator_faults for %s", external_id)
         return self.faults.merged(own).merged(from_input)
 
+    def _dialect(self, external_id: str) -> Dialect:
+        """The dialect for ``external_id``: the simulator's, the customer's, the input's.
+        Raises ``ValueError`` (naming the known dialects) for an unknown one."""
+        actor = self.actors.get(external_id)
+        own = Dialect.from_value(self.dialect_for.get(external_id))
+        from_input = None
+        if actor is not None and "query_params" in actor.arguments:
+            try:
+                params = json.loads(actor.arguments["query_params"])
+            except ValueError:
+                params = None
+            if isinstance(params, dict) and params.get("simulator_dialect"):
+                from_input = Dialect.from_value(params["simulator_dialect"])
+        return self.dialect.merged(own).merged(from_input)
+
     async def _body(self, request: web.Request, required: tuple[str, ...]) -> dict[str, Any]:
         try:
             body = await request.json()
@@ -284,9 +315,17 @@ class Simulator:
         if not arguments.get("source"):
             return self._refuse(request, 422, "argument 'source' (the website URL) is required",
                                 external_id=actor.external_id)
+        previous = actor.arguments
+        actor.arguments = arguments
+        try:
+            dialect = self._dialect(actor.external_id)
+        except (ValueError, TypeError) as bad:
+            actor.arguments = previous
+            return self._refuse(request, 422, f"query_params: {bad}",
+                                external_id=actor.external_id)
         if actor.task is not None and not actor.task.done():
             actor.task.cancel()  # a new start replaces the running one, as a restart would
-        actor.arguments = arguments
+        actor.dialect = dialect
         actor.onboardings += 1
         actor.state, actor.pauses = "start", []
         faults = self._faults(actor.external_id)
@@ -295,7 +334,8 @@ class Simulator:
         assert self._http is not None
         out = Broadcast(emit=self._emit, abort=self.drop_connections,
                         connector_idn=self.connector_idn, emit_acked=self._emit_acked)
-        run = OnboardingRun(actor, faults, out, self._http, self.speed)
+        run = (self._replay_run(actor, faults) if self.replay is not None
+               else OnboardingRun(actor, faults, out, self._http, self.speed, dialect))
         actor.task = asyncio.ensure_future(run())
         if status != 200:  # accepted, yet the caller is told it failed
             return web.json_response({"detail": f"simulated {status} after accepting"},
@@ -343,18 +383,41 @@ class Simulator:
         self._transports.pop(sid, None)
 
     async def _emit(self, external_id: str, payload: Any) -> None:
-        await self._sio.emit(self.event_name, payload, room=external_id)
+        """Emit a server event to ``external_id`` in its dialect (framing, event name)."""
+        actor = self.actors.get(external_id)
+        dialect = actor.dialect if actor is not None and actor.dialect else self.dialect
+        await self._sio.emit(dialect.event_name or self.event_name, dialect.frame(payload),
+                             room=external_id)
 
     async def _emit_acked(self, external_id: str, payload: Any) -> None:
         """Emit to each of ``external_id``'s sockets and wait for the client's ack (socket.io
         acks an event once its handler has run), at most 2 s each."""
+        actor = self.actors.get(external_id)
+        dialect = actor.dialect if actor is not None and actor.dialect else self.dialect
         for sid, _eio_sid in list(self._sio.manager.get_participants("/", external_id)):
             with contextlib.suppress(socketio.exceptions.TimeoutError):
-                await self._sio.call(self.event_name, payload, to=sid, timeout=2)
+                await self._sio.call(dialect.event_name or self.event_name,
+                                     dialect.frame(payload), to=sid, timeout=2)
 
-    async def send_raw(self, external_id: str, payload: Any) -> None:
-        """Emit any payload, well-formed or not, to ``external_id``'s sockets (for tests)."""
-        await self._emit(external_id, payload)
+    def _replay_run(self, actor: Actor, faults: Faults) -> Callable[[], Awaitable[None]]:
+        from ._replay import ReplayRun
+
+        assert self.replay is not None
+        # agent_info, which the server sends itself, speaks as the cassette does
+        first = self.replay.events[0] if self.replay.events else None
+        if first is not None:
+            actor.dialect = Dialect(framing=first.framing, event_name=first.event_name)
+        return ReplayRun(actor, faults, self.replay, emit=self._emit_as_recorded,
+                         abort=self.drop_connections, connector_idn=self.connector_idn,
+                         speed=self.speed)
+
+    async def _emit_as_recorded(self, external_id: str, event_name: str, payload: Any) -> None:
+        await self.send_raw(external_id, payload, event_name=event_name)
+
+    async def send_raw(self, external_id: str, payload: Any, *, event_name: str = "") -> None:
+        """Emit any payload, well-formed or not, exactly as given (a dict, a str, bytes...)
+        to ``external_id``'s sockets (for tests)."""
+        await self._sio.emit(event_name or self.event_name, payload, room=external_id)
 
     def pacing(self, external_id: str) -> list[float]:
         """The pauses of ``external_id``'s last run, in seconds at speed 1 (realistic pacing)."""

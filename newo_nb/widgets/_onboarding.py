@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import html
 import json
 import logging
+import math
 import os
 import socket
 from collections.abc import Callable, Coroutine
@@ -29,8 +31,8 @@ import ipywidgets as widgets
 from .._client import NewoClient
 from .._customer import Customer
 from .._exceptions import CustomerValidationError, FieldError
-from .._protocol import AgentInfo, ServerEvent
-from .._state import OnboardingResult, OnboardingState, Status
+from .._protocol import AgentInfo, ServerEvent, StepEvent
+from .._state import OnboardingResult, OnboardingState, Status, StepKey
 from . import _render as render
 from ._lifecycle import RunLifecycle
 from ._throttle import RedrawThrottle
@@ -38,6 +40,7 @@ from ._throttle import RedrawThrottle
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .._cassette import Cassette
     from .._session import OnboardingSession
     from ..simulator import Simulator
 
@@ -76,7 +79,9 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
     simulator and ``simulator=False`` uses the Newo service (``NEWO_CLIENT_SECRET``,
     ``NEWO_BASE_URL``, ``NEWO_ORIGIN``); left as None, a set ``NEWO_CLIENT_SECRET`` picks
     the service and its absence the simulator. ``speed`` paces the embedded simulator only
-    (1 = realistic, ``math.inf`` = instant).
+    (1 = realistic, ``math.inf`` = instant). ``replay=PATH`` (a cassette) runs the embedded
+    simulator replaying that recorded run for whatever customer the form holds; the form
+    starts with the recorded customer.
     """
 
     def __init__(
@@ -88,6 +93,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         silence_timeout: float = 45.0,
         speed: float | str = 1.0,
         simulator: bool | None = None,
+        replay: str | os.PathLike[str] | Cassette | None = None,
     ) -> None:
         super().__init__()
         self.timeout = timeout
@@ -95,13 +101,17 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         self.result: OnboardingResult | None = None
         self.error: BaseException | None = None  # what stopped the last run, if it raised
         self._client, self._simulator, self._source_kind = _choose_target(client, speed,
-                                                                          simulator)
+                                                                          simulator, replay)
+        if customer is None and self._simulator is not None and self._simulator.replay:
+            customer = self._simulator.replay.as_customer()  # the recorded one, a fresh ID
         self._owns_client = client is None
         self._client_lock = asyncio.Lock()
         self._loop = _running_loop()  # where widget callbacks are handed over to
         self._phase = "idle"
         self._state = OnboardingState("")
-        self._rows: dict[int, str] = {}  # rendered table rows by step number
+        # rendered table rows by step identity, with the step drawn (a revision redraws it)
+        self._rows: dict[StepKey, tuple[StepEvent, str]] = {}
+        self._bar_shown = 0.0
         self._run_customer: Customer | None = None
         self._session: OnboardingSession | None = None
         self._task: asyncio.Task[OnboardingResult] | None = None
@@ -120,6 +130,8 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
             self._samples = self._simulator.sample_customers()
             customer = self._samples[0]
         self._build(customer, keep_id=not sample)
+        if self._simulator is not None and self._simulator.replay is not None:
+            self._source.value += _replay_note(self._simulator.replay)
         self._throttle = RedrawThrottle(self._redraw,
                                         widgets=(self._progress, self._status, self._table))
         self._throttle.request()
@@ -230,6 +242,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         self._run_customer = customer
         self._state = OnboardingState(customer.external_id)
         self._rows = {}
+        self._bar_shown = 0.0  # the bar's last fraction with a known total (never lowered)
         self._session = None
         self.result, self.error = None, None
         self._cancel_requested = False
@@ -263,10 +276,8 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
     def _redraw(self) -> None:
         """Progress, status line and table from the state (the throttle holds the sync)."""
         state = self._state
-        top = max(state.steps) if state.steps else 0
-        maximum = max(state.max_steps or 0, top, 1)
-        if self._phase == "finished":
-            top = maximum
+        count = state.steps_received
+        top, maximum = self._bar(count, state.max_steps)
         if maximum >= self._progress.value:
             self._progress.max = maximum
             self._progress.value = top
@@ -275,21 +286,37 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
             self._progress.max = maximum
         self._progress.bar_style = _BAR_STYLE.get(self._phase, "")
         self._status.value = render.status_line(self._phase if self._phase != "idle" else "ready",
-                                                state.stage, top, state.max_steps,
-                                                self._elapsed())
+                                                state.stage, count, state.max_steps,
+                                                self._elapsed(), state.stages)
         self._table.value = self._table_html()
 
+    def _bar(self, count: int, max_steps: int | None) -> tuple[int, int]:
+        """(value, max) of the bar: distinct steps of the latest ``max_steps``, never fuller
+        than 100 % and never lower than the last redraw (a corrected total holds it)."""
+        if self._phase == "finished":
+            full = max(max_steps or 0, count, 1)
+            return full, full
+        if not max_steps:
+            return (count, count) if count else (0, 1)  # no total yet: as before
+        value = min(count, max_steps)
+        if value / max_steps < self._bar_shown:
+            value = min(max_steps, math.ceil(self._bar_shown * max_steps - 1e-9))
+        self._bar_shown = value / max_steps
+        return value, max_steps
+
     def _table_html(self) -> str:
-        steps = self._state.steps
-        numbers = sorted(steps)
-        shown = numbers[-MAX_TABLE_ROWS:]
+        state = self._state
+        ordered = state.ordered_steps()
+        shown = ordered[-MAX_TABLE_ROWS:]
         rows = []
-        for number in shown:
-            row = self._rows.get(number)
-            if row is None:
-                row = self._rows[number] = render.step_row(steps[number])
-            rows.append(row)
-        return render.step_table(rows, hidden=len(numbers) - len(shown))
+        for step in shown:
+            key = step.key
+            cached = self._rows.get(key)
+            if cached is None or cached[0] is not step:  # new, or answered again
+                cached = self._rows[key] = (step, render.step_row(
+                    step, state.answer_count(key)))
+            rows.append(cached[1])
+        return render.step_table(rows, hidden=len(ordered) - len(shown))
 
     def _show_field_errors(self, errors: Any) -> None:
         problems: dict[str, str] = {}
@@ -396,10 +423,17 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
 
 
 def _choose_target(
-    client: NewoClient | None, speed: float | str, simulator: bool | None = None
+    client: NewoClient | None, speed: float | str, simulator: bool | None = None,
+    replay: str | os.PathLike[str] | Cassette | None = None,
 ) -> tuple[NewoClient | None, Simulator | None, str]:
     """The given client; else what ``simulator`` says; else the real service when a secret
-    is set, and the embedded simulator when none is."""
+    is set, and the embedded simulator when none is. A cassette to replay means the
+    simulator."""
+    if replay is not None:
+        if client is not None or simulator is False:
+            raise ValueError("replay=... runs the embedded simulator: leave out client= and "
+                             "simulator=False")
+        simulator = True
     if client is not None:
         if simulator is not None:
             raise ValueError(f"simulator={simulator!r} with client=...: give one of them (the "
@@ -413,7 +447,14 @@ def _choose_target(
 
     # A port chosen now lets the sample's website URL be filled in before the simulator
     # starts (lazily, on the running loop, at the first run).
-    return None, Simulator(port=_free_port(), speed=speed), "simulator"
+    return None, Simulator(port=_free_port(), speed=speed, replay=replay), "simulator"
+
+
+def _replay_note(cassette: Cassette) -> str:
+    """Says plainly that what the widget shows is a recorded run played back."""
+    return (f'<br><span class="newo-replay">Replaying a recorded run '
+            f"({html.escape(cassette.external_id)}, {len(cassette.events)} events, "
+            f"{html.escape(cassette.status)}): not a live scrape</span>")
 
 
 def _free_port() -> int:

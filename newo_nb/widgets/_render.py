@@ -9,9 +9,10 @@ tested as plain functions.
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._exceptions import (
     APIConnectionError,
@@ -21,6 +22,7 @@ from .._exceptions import (
     NewoError,
     RealtimeConnectionError,
 )
+from .._frames import parse_answer
 from .._secrets import redact
 
 if TYPE_CHECKING:
@@ -88,9 +90,11 @@ def elapsed_text(seconds: float) -> str:
 
 
 def status_line(
-    status: str, stage: str, step: int, max_steps: int | None, elapsed: float | None
+    status: str, stage: str, step: int, max_steps: int | None, elapsed: float | None,
+    stages: Sequence[str] = (),
 ) -> str:
-    """``Running · stage: preprocessing · step 3 of 25 · 0:04``."""
+    """``Running · stage: preprocessing · step 3 of 25 · 0:04``; with more than one stage
+    seen, the stages in order follow (``stage_0 › stage_1 › stage_2``)."""
     parts = [f"<b>{_e(status.capitalize())}</b>"]
     if stage:
         parts.append(f'stage: <span class="newo-stage">{_e(stage)}</span>')
@@ -98,10 +102,17 @@ def status_line(
         parts.append(f"step {step} of {max_steps if max_steps else '?'}")
     if elapsed is not None:
         parts.append(f'<span class="newo-elapsed">{elapsed_text(elapsed)}</span>')
-    return f'<span class="newo-status">{" · ".join(parts)}</span>'
+    trail = ""
+    if len(stages) > 1:
+        names = " › ".join(f"<b>{_e(s)}</b>" if s == stage else _e(s) for s in stages)
+        trail = f'<div class="newo-stages" style="{_MUTED}">stages: {names}</div>'
+    return f'<span class="newo-status">{" · ".join(parts)}</span>{trail}'
 
 
 def _answer_cell(answer: str) -> str:
+    value = parse_answer(answer) if answer[:1] in ("{", "[") else answer
+    if isinstance(value, dict | list):
+        return _json_cell(value)
     if len(answer) <= ANSWER_PREVIEW:
         return _e(answer)
     preview = answer[:ANSWER_PREVIEW].rstrip()
@@ -113,18 +124,39 @@ def _answer_cell(answer: str) -> str:
             f'<div style="white-space: pre-wrap">{_e(shown)}</div>{cut}</details>')
 
 
-def step_row(step: StepEvent) -> str:
-    """One table row: step, stage, question, answer (long answers fold under details)."""
+def _json_cell(value: dict[str, Any] | list[Any]) -> str:
+    """A JSON answer, readable: short ones inline, long ones folded and indented."""
+    compact = json.dumps(value, ensure_ascii=False)
+    if len(compact) <= ANSWER_PREVIEW:
+        return f'<code class="newo-json">{_e(compact)}</code>'
+    size = (f"JSON object, {len(value):,} keys" if isinstance(value, dict)
+            else f"JSON array, {len(value):,} items")
+    pretty = json.dumps(value, ensure_ascii=False, indent=2)
+    shown, cut = pretty[:ANSWER_SHOWN], ""
+    if len(pretty) > ANSWER_SHOWN:
+        cut = (f'<div style="{_MUTED}">… first {ANSWER_SHOWN:,} characters shown; '
+               "<code>w.steps</code> has the whole answer</div>")
+    return (f'<details class="newo-json"><summary><code>{_e(compact[:ANSWER_PREVIEW])}</code>'
+            f"… <i>({size})</i></summary>"
+            f'<div style="white-space: pre-wrap; font-family: monospace">{_e(shown)}</div>'
+            f"{cut}</details>")
+
+
+def step_row(step: StepEvent, answers: int = 1) -> str:
+    """One table row: step, stage, question, answer (long answers fold under details;
+    JSON answers are indented). ``answers`` > 1: the question was answered again."""
+    again = (f' <span class="newo-answers" style="{_MUTED}">(answered {answers}×)</span>'
+             if answers > 1 else "")
     return (f'<tr class="newo-step" data-step="{step.step_number}">'
             f'<td style="{_CELL}">{step.step_number}</td>'
             f'<td style="{_CELL}">{_e(step.stage)}</td>'
-            f'<td style="{_CELL}"><code>{_e(step.question)}</code></td>'
+            f'<td style="{_CELL}"><code>{_e(step.question)}</code>{again}</td>'
             f'<td style="{_CELL}">{_answer_cell(step.answer)}</td></tr>')
 
 
 def step_table(rows: Sequence[str], *, hidden: int = 0) -> str:
-    """The step table from rendered rows (already in step order); ``hidden`` earlier ones
-    are left out to keep each redraw small, and ``w.steps`` still has them all."""
+    """The step table from rendered rows (already in display order); ``hidden`` earlier
+    ones are left out to keep each redraw small, and ``w.steps`` still has them all."""
     if not rows:
         return f'<div class="newo-steps" style="{_MUTED}">No steps yet.</div>'
     head = "".join(f'<th style="{_CELL}">{name}</th>'
@@ -154,10 +186,13 @@ def result_card(result: OnboardingResult) -> str:
         f'<td style="{_CELL}" class="newo-{label.lower().replace(" ", "-")}">'
         f"{_e(value) if value else '—'}</td></tr>"
         for label, value in rows)
-    steps = f"{len(result.step_events)} of {result.max_steps or '?'} steps"
+    count = len(result.step_events)
+    steps = f"{count} of {max(count, result.max_steps) if result.max_steps else '?'} steps"
     took = f" in {elapsed_text(result.duration)}" if result.duration is not None else ""
     missing = (f" ({len(result.missing_steps)} missed while disconnected)"
                if result.missing_steps else "")
+    if result.revisions:
+        missing += f" ({result.revisions} answer{'s' if result.revisions > 1 else ''} revised)"
     return (f'<div class="newo-result" style="{_CARD}; border-left: 4px solid #2e7d32">'
             f"<b>Onboarded</b> <span style=\"{_MUTED}\">{steps}{missing}{took}</span>"
             f"<table>{cells}</table></div>")
@@ -261,7 +296,9 @@ def batch_row(external_id: str, status: str, steps: int, max_steps: int | None,
               business_name: str, industry: str, error: str = "") -> str:
     """One business in the batch table; every value is escaped (all of it came from the
     input or the service). Long errors are cut; the cell's title has the whole text."""
-    progress = f"{steps} of {max_steps}" if max_steps else (f"{steps} of ?" if steps else "")
+    # a corrected max_steps can fall below the steps received: never show "13 of 12"
+    progress = (f"{steps} of {max(steps, max_steps)}" if max_steps
+                else (f"{steps} of ?" if steps else ""))
     shown_error = error if len(error) <= ERROR_PREVIEW else error[:ERROR_PREVIEW].rstrip() + "…"
     error_cell = f'<td title="{_e(error)}">{_e(shown_error)}</td>' if error else "<td></td>"
     return (f'<tr class="newo-business" data-id="{_e(external_id)}" data-status="{_e(status)}">'
