@@ -14,7 +14,7 @@ from ._batch import OnboardingBatch
 from ._cassette import Cassette, RawEvent, record_cassette, wire_report
 from ._client import ConnectorSettings, NewoClient
 from ._config import DEFAULT_BASE_URL, STAGING_BASE_URL
-from ._customer import Customer
+from ._customer import Customer, derived_external_id
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -117,6 +117,7 @@ __all__ = [
     "__version__",
     "answers_frame",
     "decode",
+    "derived_external_id",
     "events_frame",
     "invalid_frame",
     "load_journal",

@@ -5,6 +5,12 @@ problem) and the good ones run. ``concurrency`` workers take customers in input 
 each runs an :class:`OnboardingSession`, so every raw event reaches the journal and the
 batch's observers as it arrives. Cancelling ``run()`` cancels every session, waits for
 them to close and keeps everything received.
+
+**Resuming.** Run the same customers again after a crash, a cancel or a timeout and each
+one's session finds its journalled run: finished customers come back from the journal,
+interrupted ones are attached to, the rest run (see :mod:`newo_nb._session`). Rows without
+``external_customer_id`` get one derived from website and email, the same every run, so
+they are found too. The frames hold every customer, however it got its result.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import secrets
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import pandas as pd
 
@@ -35,13 +41,15 @@ from ._frames import (
 from ._journal import StoredRun, batch_scope
 from ._protocol import ServerEvent
 from ._secrets import redact
+from ._session import check_timeouts
 from ._state import OnboardingResult
 
 if TYPE_CHECKING:
     from ._client import NewoClient
     from ._session import OnboardingSession
 
-__all__ = ["BatchStatus", "BusinessStatus", "OnboardingBatch"]
+__all__ = ["BatchStatus", "BusinessStatus", "OnboardingBatch", "ParsedCustomers",
+           "parse_customers"]
 
 log = logging.getLogger("newo_nb.batch")
 
@@ -50,7 +58,17 @@ BatchStatus = Literal["ready", "running", "finished", "cancelled"]
 BusinessStatus = Literal["queued", "running", "finished", "error", "timeout", "cancelled"]
 EventCallback = Callable[[str, ServerEvent], None]
 StatusCallback = Callable[[str, str], None]
-CustomersInput = Iterable[Customer | Mapping[str, Any]] | pd.DataFrame
+
+
+class ParsedCustomers(NamedTuple):
+    """Input parsed once: valid customers with their row numbers, and the bad rows'
+    problems. Pass it where customers are taken to skip parsing them again."""
+
+    valid: list[tuple[int, Customer]]
+    problems: list[dict[str, Any]]
+
+
+CustomersInput = Iterable[Customer | Mapping[str, Any]] | pd.DataFrame | ParsedCustomers
 
 FRAME_NAMES = ("results", "steps", "events", "answers", "invalid")
 BUSINESS_STATUSES = ("queued", "running", "finished", "error", "timeout", "cancelled")
@@ -94,6 +112,7 @@ class OnboardingBatch:
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency={concurrency} must be 1 or more")
+        check_timeouts(timeout=timeout, silence_timeout=silence_timeout)
         self.client = client
         self.concurrency = concurrency
         self.timeout = timeout
@@ -307,10 +326,10 @@ class OnboardingBatch:
     async def _onboard(self, customer: Customer) -> None:
         assert self.client is not None
         external_id = customer.external_id
-        if not self.force and await self._reuse(external_id):
-            return
+        # The session reuses a finished run, attaches to an interrupted one or sends anew.
         session = self.client.session(customer, on_event=self._relay(external_id),
-                                      timeout=self.timeout, silence_timeout=self.silence_timeout)
+                                      timeout=self.timeout, silence_timeout=self.silence_timeout,
+                                      force=self.force)
         self.sessions[external_id] = session
         self._notify(external_id, "running")
         try:
@@ -321,21 +340,9 @@ class OnboardingBatch:
         except Exception as exc:  # one business failing must not stop the others
             log.warning("onboarding %s failed: %s", external_id, exc)
             result = session.snapshot("error", reason=_describe(exc))
+        if session.route == "reused":
+            self.reused.add(external_id)
         self._ended(external_id, result)
-
-    async def _reuse(self, external_id: str) -> bool:
-        """Take a finished run from the journal instead of onboarding twice."""
-        assert self.client is not None
-        stored = await self.client.stored_run(external_id)
-        if stored is None:
-            return False
-        log.info("%s already finished (journal run %d); not onboarding again",
-                 external_id, stored.run_id)
-        if self.client.journal is not None:
-            self.client.journal.link(self.batch_id, stored.run_id)
-        self.reused.add(external_id)
-        self._ended(external_id, stored.result)
-        return True
 
     def _relay(self, external_id: str) -> Callable[[ServerEvent], None] | None:
         callback = self.on_event
@@ -375,10 +382,14 @@ class OnboardingBatch:
 # -- input ---------------------------------------------------------------------------------
 
 
-def parse_customers(
-    customers: CustomersInput,
-) -> tuple[list[tuple[int, Customer]], list[dict[str, Any]]]:
-    """Valid customers with their row numbers, and one problem record per bad field."""
+def parse_customers(customers: CustomersInput) -> ParsedCustomers:
+    """Valid customers with their row numbers, and one problem record per bad field.
+
+    Parse once and pass the result on: customers given without ``external_customer_id``
+    get a derived one (the same each time), yet validating thousands of rows twice is waste.
+    """
+    if isinstance(customers, ParsedCustomers):
+        return customers
     rows: Iterable[Any] = (
         (_present(record) for record in customers.to_dict(orient="records"))
         if isinstance(customers, pd.DataFrame) else customers)
@@ -398,7 +409,7 @@ def parse_customers(
                 f"repeats row {first}; give every business its own external_customer_id")))
             continue
         good.append((row, customer))
-    return good, problems
+    return ParsedCustomers(good, problems)
 
 
 def _present(record: Mapping[Any, Any]) -> dict[str, Any]:

@@ -266,17 +266,15 @@ class NewoClient:
         """Onboard one customer and return how it ended (never raises for ``onboarding_error``;
         call ``result.raise_for_status()`` for that).
 
-        If the journal shows this ``external_customer_id`` already finished on this service,
-        the stored result is returned and nothing is sent (no second customer is created);
-        ``force=True`` onboards again.
+        Never onboards a customer twice: if the journal shows this ``external_customer_id``
+        finished on this service, the stored result is returned and nothing is sent; if its
+        last run was interrupted (kernel killed, cancelled, timed out) and the service is
+        still at it, the session attaches to that run; a session in another process
+        onboarding it now is waited for. ``force=True`` always sends ``onboarding_started``.
+        See :mod:`newo_nb._session` for the routes; one log line says which was taken.
         """
-        stored = None if force else await self.stored_run(customer.external_id)
-        if stored is not None:
-            log.info("%s already finished (journal run %d); returning the stored result",
-                     customer.external_id, stored.run_id)
-            return stored.result
         session = self.session(customer, on_event=on_event, timeout=timeout,
-                               silence_timeout=silence_timeout)
+                               silence_timeout=silence_timeout, force=force)
         try:
             return await session.run()
         except asyncio.CancelledError:
@@ -284,8 +282,9 @@ class NewoClient:
             state = session.state
             kept = ("its events are in the journal: newo_nb.load_journal()"
                     if self.journal is not None else "no journal was kept")
-            log.warning("onboarding of %s cancelled after %d of %s steps; %s",
-                        customer.external_id, state.steps_received, state.max_steps or "?", kept)
+            log.warning("onboarding of %s cancelled after %d of %s steps; %s. It may go on at "
+                        "Newo: onboard it again to attach to it", customer.external_id,
+                        state.steps_received, state.max_steps or "?", kept)
             raise
 
     async def stored_run(self, external_id: str) -> StoredRun | None:

@@ -6,9 +6,9 @@ URL parser) and reports every bad field at once, each with its value and the fix
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -20,9 +20,11 @@ import pycountry
 
 from ._exceptions import CustomerValidationError, FieldError
 
-__all__ = ["Customer"]
+__all__ = ["Customer", "derived_external_id"]
 
 _MAX_NAME = 200
+# Bump only with a migration: every journal and every Newo actor is keyed by these ids.
+_DERIVATION = "newo-nb/external-id/1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +43,7 @@ class Customer:
     phone_number: str | None = None  # normalised to E.164
     country_code: str | None = None  # ISO 3166-1 alpha-2, upper case
     referral: str | None = None  # the referral source's email
-    external_customer_id: str = field(default="")  # generated when empty; the actor's external_id
+    external_customer_id: str = field(default="")  # derived when empty; the actor's external_id
     query_params: Mapping[str, Any] = field(default_factory=dict)  # sent as a JSON string
     # "website" | "google_map", as Newo's own creator page takes it beside source; sent
     # only when set (the API document does not list it)
@@ -117,6 +119,8 @@ def _validate(c: Customer) -> tuple[dict[str, Any], list[FieldError]]:
     check("phone_number", _phone, c.phone_number, country, "country_code" in cleaned)
     check("referral", _email, c.referral, False)
     check("external_customer_id", _external_id, c.external_customer_id)
+    if cleaned.get("external_customer_id") == "" and "source" in cleaned and "email" in cleaned:
+        cleaned["external_customer_id"] = derived_external_id(cleaned["source"], cleaned["email"])
     check("query_params", _query_params, c.query_params)
     check("source_type", _source_type, c.source_type, cleaned.get("source"))
     return cleaned, errors
@@ -239,9 +243,31 @@ def _phone(value: Any, country: str | None, country_ok: bool) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def derived_external_id(source: str, email: str) -> str:
+    """The ``external_customer_id`` of a customer given without one: who it is, hashed.
+
+    ``nb-`` and the first 20 hex digits of SHA-256 over the normalised website (host in
+    lower case without ``www.``, port, path without its trailing ``/``, query as given;
+    scheme and fragment ignored) and the email in lower case. The same on every run and in
+    every process, so running a cell again finds the first run in the journal instead of
+    onboarding the customer twice. The query stays because it can name the business (a
+    Google Maps link's ``?cid=``): two businesses must never share an id.
+
+    >>> derived_external_id("https://www.Example.com/", "Ana@Example.com")
+    'nb-978275bdbda35e74d2fe'
+    """
+    url = httpx.URL(source if "://" in source else f"https://{source}")
+    host = url.host.lower().removeprefix("www.")
+    port = f":{url.port}" if url.port else ""
+    query = f"?{url.query.decode()}" if url.query else ""
+    identity = "\n".join((_DERIVATION, f"{host}{port}{url.path.rstrip('/')}{query}",
+                          email.strip().lower()))
+    return f"nb-{hashlib.sha256(identity.encode()).hexdigest()[:20]}"
+
+
 def _external_id(value: Any) -> str:
     if _blank(value):
-        return f"nb-{uuid.uuid4()}"
+        return ""  # derived from source and email once both are valid (see _validate)
     text = _require_text(value, "your own customer ID")
     if len(text) > 200:
         raise _Invalid("is longer than 200 characters; use a shorter customer ID")

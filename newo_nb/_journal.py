@@ -21,6 +21,18 @@ event received, as JSON, in arrival order. ``batches`` and ``batch_runs``: which
 each :class:`~newo_nb.OnboardingBatch` holds. Replaying a run's events through
 :class:`~newo_nb.OnboardingState` rebuilds its result (:func:`load_journal`).
 
+**One onboarding per customer.** ``leases`` holds, per service and customer, which
+process is onboarding it now (pid, host, expiry). A session takes the lease before it
+looks at the journal and keeps it until its run ends, renewing it every ``LEASE_TTL``/4; a
+lease whose holder died (its pid is gone on this host) or stopped renewing is free. So two
+kernels (or a kernel and a terminal) on one journal never both send ``onboarding_started``
+for one customer: the second waits, then finds the first one's run here. An interrupted
+run (no end, cancelled, timed out) is reopened by the session that attaches to it
+(:meth:`Journal.run_resumed`), so its events before and after the interruption are one run.
+
+**Private.** It holds customers' names, emails and phone numbers: on POSIX its folder is
+created with mode 0700 and the database and its ``-wal``/``-shm`` files are kept at 0600.
+
 **Never the secret.** The customer's inputs hold none, and the ``onboarding_started``
 payload (which carries it) is never written; as a last guard every text written passes
 through :func:`~newo_nb._secrets.redact`.
@@ -36,9 +48,12 @@ import datetime as dt
 import json
 import logging
 import os
+import socket
 import sqlite3
+import stat
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
@@ -54,8 +69,8 @@ from ._state import OnboardingResult, OnboardingState, Status
 if TYPE_CHECKING:
     from ._batch import OnboardingBatch
 
-__all__ = ["FLUSH_AFTER", "JOURNAL_ENV", "Journal", "StoredRun", "default_journal_path",
-           "load_journal", "resolve_journal"]
+__all__ = ["FLUSH_AFTER", "JOURNAL_ENV", "LEASE_TTL", "Journal", "LeaseHolder", "StoredRun",
+           "default_journal_path", "load_journal", "resolve_journal"]
 
 log = logging.getLogger("newo_nb.journal")
 
@@ -63,8 +78,10 @@ JOURNAL_ENV = "NEWO_NB_JOURNAL"
 FLUSH_AFTER = 0.010  # seconds an event may wait to be committed with the ones after it
 _FLUSH_AT = 512  # events waiting that are committed at once
 _OFF = frozenset({"off", "0", "false", "no", "none"})
+LEASE_TTL = 60.0  # seconds a lease lasts unless renewed (its holder renews it every TTL/4)
 _UNENDED = ("the journal holds no end for this run: the kernel stopped (or the session was "
-            "abandoned) while it ran")
+            "abandoned) while it ran. The onboarding may go on at Newo: onboard this customer "
+            "again (same external_customer_id) to attach to it, not start another")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -94,6 +111,15 @@ CREATE TABLE IF NOT EXISTS batches (
     status      TEXT,
     size        INTEGER NOT NULL,       -- valid customers
     invalid     TEXT NOT NULL DEFAULT '[]'  -- the bad input rows, as JSON records
+);
+CREATE TABLE IF NOT EXISTS leases (     -- who onboards a customer now (one at a time)
+    service     TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    holder      TEXT NOT NULL,          -- the holding session's random token
+    pid         INTEGER NOT NULL,
+    host        TEXT NOT NULL,
+    expires_at  REAL NOT NULL,          -- epoch seconds; renewed while the holder runs
+    PRIMARY KEY (service, external_id)
 );
 CREATE TABLE IF NOT EXISTS batch_runs (
     batch_id    TEXT NOT NULL REFERENCES batches (batch_id),
@@ -145,6 +171,20 @@ def resolve_journal(value: Journal | str | os.PathLike[str] | bool | None) -> Jo
 
 
 @dataclass(frozen=True, slots=True)
+class LeaseHolder:
+    """Who holds a customer's lease: a session in process ``pid`` on ``host``."""
+
+    pid: int
+    host: str
+    expires_at: float
+
+    def __str__(self) -> str:
+        here = "this process" if self.pid == os.getpid() and self.host == _HOST else (
+            f"process {self.pid} on {self.host}")
+        return here
+
+
+@dataclass(frozen=True, slots=True)
 class StoredRun:
     """One journalled run, rebuilt: its id, the customer it was for, and its result."""
 
@@ -167,6 +207,7 @@ class Journal:
         self._lock = threading.Lock()  # widget callbacks may arrive on a subshell thread
         self._open_runs: dict[str, int] = {}  # external_id -> its latest run started here
         self._running: set[int] = set()  # runs started here whose end is not recorded yet
+        self._leases: set[str] = set()  # lease holders (sessions) of this journal object
         self._failures = 0
         self._pending: list[tuple[int, str, float, str]] = []  # events not yet committed
         self._flush_scheduled = False
@@ -180,7 +221,7 @@ class Journal:
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._make_private()
                 db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             except (OSError, sqlite3.Error) as exc:
                 raise ConfigurationError(
@@ -191,7 +232,32 @@ class Journal:
             db.execute("PRAGMA busy_timeout=5000")
             db.executescript(_SCHEMA)
             self._db = db
+            self._private_companions()
         return self._db
+
+    def _make_private(self) -> None:
+        """Folder 0700 (when we make it, or it is newo-nb's own), database file 0600.
+
+        SQLite gives its ``-wal`` and ``-shm`` files the database file's mode, so creating
+        the file 0600 before SQLite opens it covers them; they are checked after too.
+        """
+        folder = self.path.parent
+        if not folder.exists():
+            folder.mkdir(mode=0o700, parents=True)
+        elif folder == default_journal_path().parent:
+            _restrict(folder, 0o700)
+        if os.name != "posix":
+            return  # Windows: the per-user LOCALAPPDATA folder is private already
+        if not self.path.exists():
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        _restrict(self.path, 0o600)
+
+    def _private_companions(self) -> None:
+        if os.name == "posix":
+            for suffix in ("-wal", "-shm"):
+                companion = self.path.with_name(self.path.name + suffix)
+                if companion.exists():
+                    _restrict(companion, 0o600)
 
     def close(self) -> None:
         self.flush()
@@ -310,6 +376,66 @@ class Journal:
         self._write("INSERT OR IGNORE INTO batch_runs (batch_id, run_id) VALUES (?, ?)",
                     (batch_id, run_id))
 
+    def run_resumed(self, external_id: str, run_id: int) -> None:
+        """An interrupted run is followed again: it has no end until this session ends it."""
+        self.flush()
+        self._open_runs[external_id] = run_id
+        self._running.add(run_id)
+        self._write("UPDATE runs SET ended_at = NULL, status = NULL, reason = '' "
+                    "WHERE run_id = ?", (run_id,))
+        self.adopt(run_id)
+
+    def follow(self, external_id: str, run_id: int) -> None:
+        """Record the next events of ``external_id`` in run ``run_id`` (ended or not)."""
+        self._open_runs[external_id] = run_id
+
+    def adopt(self, run_id: int) -> None:
+        """Link a run reused or resumed by a session to the batch it runs in, if any."""
+        batch_id = current_batch.get()
+        if batch_id is not None:
+            self.link(batch_id, run_id)
+
+    # -- leases: one onboarding per customer, across processes --------------------------
+
+    def acquire_lease(self, service: str, external_id: str, holder: str,
+                      ttl: float = LEASE_TTL) -> LeaseHolder | None:
+        """Take the customer's lease for ``holder``; None when taken, else who holds it.
+
+        A failing disk answers None (logged): the journal cannot coordinate, and refusing
+        to onboard would be worse than the risk it guards against.
+        """
+        try:
+            with self._lock:
+                db = self._connect()
+                db.execute("BEGIN IMMEDIATE")  # read and take under one write lock
+                try:
+                    row = db.execute("SELECT holder, pid, host, expires_at FROM leases WHERE "
+                                     "service = ? AND external_id = ?",
+                                     (service, external_id)).fetchone()
+                    if row is not None and row[0] != holder and _lease_alive(*row[1:]):
+                        db.execute("ROLLBACK")
+                        return LeaseHolder(row[1], row[2], row[3])
+                    db.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?, ?, ?, ?)",
+                               (service, external_id, holder, os.getpid(), _HOST,
+                                time.time() + ttl))
+                    db.execute("COMMIT")
+                    self._leases.add(holder)
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+        except (sqlite3.Error, ConfigurationError) as exc:
+            self._failed("a lease", exc)
+        return None
+
+    def renew_lease(self, holder: str, ttl: float = LEASE_TTL) -> None:
+        self._write("UPDATE leases SET expires_at = ? WHERE holder = ?",
+                    (time.time() + ttl, holder))
+
+    def release_lease(self, holder: str) -> None:
+        self._leases.discard(holder)
+        self._write("DELETE FROM leases WHERE holder = ?", (holder,))
+
     # -- reading ------------------------------------------------------------------------
 
     def finished_run(self, service: str, external_id: str) -> StoredRun | None:
@@ -332,6 +458,20 @@ class Journal:
             if stored is not None and stored.result.status == "finished":
                 return stored
         return None
+
+    def interrupted_run(self, service: str, external_id: str) -> StoredRun | None:
+        """The latest run of ``external_id`` on ``service`` if it did not finish: killed
+        (no end), cancelled, timed out, or failed. The service says whether it goes on."""
+        try:
+            rows = self._read("SELECT run_id FROM runs WHERE service = ? AND external_id = ? "
+                              "ORDER BY run_id DESC LIMIT 1", (service, external_id))
+        except (sqlite3.Error, ConfigurationError) as exc:
+            log.warning("journal %s could not be read: %s", self.path, exc)
+            return None
+        if not rows or rows[0][0] in self._running:
+            return None
+        stored = self.run(rows[0][0])
+        return stored if stored is not None and stored.result.status != "finished" else None
 
     def finished_result(self, service: str, external_id: str) -> OnboardingResult | None:
         stored = self.finished_run(service, external_id)
@@ -380,13 +520,26 @@ class Journal:
                 "ORDER BY seq", (run_id,)):
             yield name, when, from_storable(json.loads(text))  # the framing as received
 
+    def _running_elsewhere(self, external_id: str) -> bool:
+        """Whether a live session not of this journal object holds ``external_id``'s lease."""
+        try:
+            leases = self._read("SELECT holder, pid, host, expires_at FROM leases "
+                                "WHERE external_id = ?", (external_id,))
+        except (sqlite3.Error, ConfigurationError):
+            return False
+        return any(_lease_alive(pid, host, expires) for holder, pid, host, expires in leases
+                   if holder not in self._leases)  # our own runs are in self._running
+
     def _rebuild(self, row: tuple[Any, ...]) -> StoredRun:
         run_id, external_id, customer, started, ended, status, reason = row
         events = [decode(payload, event_name=name, received_at=when)
                   for name, when, payload in self._events(run_id)]
         state = OnboardingState.replay(external_id, events)
         if status is None and run_id not in self._running:
-            status, reason = "cancelled", _UNENDED
+            if self._running_elsewhere(external_id):
+                status = "running"  # another process holds its lease and follows it now
+            else:
+                status, reason = "cancelled", _UNENDED
         result = state.result(started_at=dt.datetime.fromtimestamp(started, dt.timezone.utc),
                               ended_at=_utc(ended),
                               status=status, reason=reason or "")
@@ -449,6 +602,41 @@ def _flush_open_journals() -> None:
 
 
 # -- (de)serialising ------------------------------------------------------------------------
+
+
+_HOST = socket.gethostname()
+
+
+def _lease_alive(pid: int, host: str, expires_at: float) -> bool:
+    """A lease holds until it expires, or until its holder's process is gone (this host)."""
+    if expires_at <= time.time():
+        return False
+    return host != _HOST or _process_alive(pid)
+
+
+def _process_alive(pid: int) -> bool:
+    if sys.platform == "win32":
+        return True  # os.kill would end the process there: the expiry decides
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it exists, as another user
+        return True
+    try:  # a killed child its parent has not reaped yet is a zombie: dead to us
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as proc:
+            return proc.read().rpartition(")")[2].split()[:1] != ["Z"]
+    except OSError:
+        return True  # no /proc (macOS): kill(0) said it exists
+
+
+def _restrict(path: Path, mode: int) -> None:
+    """Tighten ``path`` to ``mode`` if it is looser; a file we may not chmod is logged."""
+    try:
+        if stat.S_IMODE(path.stat().st_mode) & ~mode:
+            path.chmod(mode)
+    except OSError as exc:
+        log.warning("could not make %s private (mode %o): %s", path, mode, exc)
 
 
 def _customer_json(customer: Customer) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -32,7 +33,8 @@ async def client(sim: Simulator) -> AsyncIterator[NewoClient]:
 def customer(sim: Simulator) -> Customer:
     """The first sample business, with a fresh external id per test."""
     first = sim.sample_customers()[0]
-    return Customer.from_mapping({**_fields(first), "external_customer_id": ""})
+    return Customer.from_mapping({**_fields(first),
+                                  "external_customer_id": f"t-{uuid.uuid4().hex[:12]}"})
 
 
 def _fields(c: Customer) -> dict[str, object]:

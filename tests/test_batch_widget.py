@@ -281,11 +281,16 @@ async def test_cancel_mid_batch_keeps_a_row_for_every_business_and_runs_again(
     assert not w._start_button.disabled
 
     sim.faults_for.clear()
+    # Cancel stops the following, not the service: Start would attach to the stalled runs.
+    # Once the service reports they failed, Start onboards those two anew.
+    for external_id in stalled:
+        sim.actors[external_id].state = "error"
     again = await w.run()
     assert again is w.batch
     assert again is not batch
     assert [status for _, status in table_rows(w)] == ["finished"] * 7
     assert again.reused == {customers[0].external_id, customers[1].external_id}  # not twice
+    assert [sim.onboardings_started(c.external_id) for c in customers] == [1, 1, 2, 2, 1, 1, 1]
     assert w._banner.value == ""
     assert w.banner is None
     assert w._progress.bar_style == "success"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from newo_nb import Customer, CustomerValidationError
+from newo_nb import Customer, CustomerValidationError, derived_external_id
 
 GOOD: dict[str, Any] = {"name": "Ana Ruiz", "email": "ana@example.com",
                         "source": "https://ana.example.com"}
@@ -105,6 +105,35 @@ def test_from_mapping_treats_blank_and_nan_as_absent_and_names_row() -> None:
     assert info.value.row == 7
     assert set(info.value.fields) == {"website", "email", "source"}
     assert "in row 7" in str(info.value)
+
+
+# -- the derived external_customer_id ---------------------------------------------------------
+
+
+def test_a_customer_without_an_id_gets_one_derived_from_website_and_email() -> None:
+    first = Customer(**GOOD)
+    assert first.external_customer_id == derived_external_id(GOOD["source"], GOOD["email"])
+    assert len(first.external_customer_id) == len("nb-") + 20
+    # the same customer written another way, or in another run, has the same id
+    same = [Customer(name="A. Ruiz", email="ANA@Example.com", source="ana.example.com"),
+            Customer(name="Ana", email="ana@example.com", source="http://www.ana.example.com/"),
+            Customer(**GOOD, phone_number="+14155550132"),
+            Customer.from_mapping({**GOOD, "external_customer_id": float("nan")})]
+    assert {c.external_customer_id for c in same} == {first.external_customer_id}
+    # another business or another person is another customer
+    others = [Customer(**{**GOOD, "email": "bo@example.com"}),
+              Customer(**{**GOOD, "source": "https://ana.example.com/shop"}),
+              Customer(**{**GOOD, "source": "https://ana.example.com:8443"}),
+              Customer(**{**GOOD, "source": "https://maps.google.com/?cid=1"}),
+              Customer(**{**GOOD, "source": "https://maps.google.com/?cid=2"})]
+    assert len({c.external_customer_id for c in [first, *others]}) == 6
+
+
+def test_a_given_id_is_kept_and_a_bad_website_derives_nothing() -> None:
+    assert Customer(**GOOD, external_customer_id=" crm-42 ").external_customer_id == "crm-42"
+    with pytest.raises(CustomerValidationError) as bad:
+        Customer(**{**GOOD, "source": "not a url"})
+    assert [e.field for e in bad.value.errors] == ["source"]
 
 
 @pytest.mark.parametrize("source", [

@@ -51,7 +51,8 @@ def _customer(sim: Simulator, faults: dict[str, object] | None = None) -> Custom
     query = {"simulator_faults": faults} if faults else None
     return Customer(name=first.name, email=first.email, source=first.source,
                     phone_number=first.phone_number, country_code=first.country_code,
-                    query_params=query)
+                    query_params=query,
+                    external_customer_id=f"leak-{uuid.uuid4().hex[:12]}")  # a run each
 
 
 async def test_secret_never_appears_in_logs_reprs_errors_or_frames(

@@ -263,7 +263,8 @@ async def test_agent_info_state_follows_the_run(
     assert parsing.phone_number == customer.phone_number  # agent_info's phone is the customer's
 
     sim.faults_for[customer.external_id] = Faults()
-    await client.onboard(customer)
+    # Onboarding again would attach to the stalled run (and wait on it): start it anew.
+    await client.onboard(customer, force=True)
     created = await client.request_agent_info(customer.external_id)
     assert created.state == "created"
     actor = sim.actors[customer.external_id]

@@ -301,6 +301,9 @@ async def test_cancel_then_run_again(
     assert repr(w) == "OnboardingWidget(source='given client', status='cancelled')"
 
     del sim.faults_for[customer.external_id]
+    # Cancel stops the following, not the service: Start would attach to the stalled run.
+    # Once the service reports it failed, Start onboards the customer anew.
+    sim.actors[customer.external_id].state = "error"
     again = await w.run()
     assert again.status == "finished"
     assert w._banner.value == ""

@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 import pandas as pd
 
-from .._batch import OnboardingBatch, parse_customers
+from .._batch import OnboardingBatch, ParsedCustomers, parse_customers
 from .._client import NewoClient
 from .._customer import Customer
 from .._frames import invalid_frame
+from .._session import check_timeouts
 from . import _render as render
 from ._lifecycle import RunLifecycle
 from ._onboarding import _choose_target, _consume_exception, _running_loop
@@ -82,6 +83,7 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         if concurrency < 1:
             raise ValueError(f"concurrency={concurrency} must be 1 or more (businesses "
                              "onboarded at once)")
+        check_timeouts(timeout=timeout, silence_timeout=silence_timeout)
         self.concurrency = concurrency
         self.timeout = timeout
         self.silence_timeout = silence_timeout
@@ -94,9 +96,11 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         self._loop = _running_loop()
         if customers is None and self._simulator is not None:
             customers = self._simulator.sample_customers()  # every sample business
-        self._input = _materialised(customers)
-        valid, self._problems = parse_customers(self._input)
-        self._ids = [customer.external_id for _, customer in valid]
+        # Parsed once, here: every run and every row of the table use these very customers
+        # (a row's id is the batch's id for it, so no row is left showing "queued").
+        self._parsed = parse_customers(_materialised(customers))
+        self._problems = self._parsed.problems
+        self._ids = [customer.external_id for _, customer in self._parsed.valid]
         self._batch: OnboardingBatch | None = None
         self._task: asyncio.Task[OnboardingBatch] | None = None
         self._phase = "ready"
@@ -122,7 +126,7 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
     @property
     def customers(self) -> list[Customer]:
         """The customers that will run, in input order (bad rows left out)."""
-        return [customer for _, customer in parse_customers(self._input)[0]]
+        return [customer for _, customer in self._parsed.valid]
 
     @property
     def invalid(self) -> pd.DataFrame:
@@ -145,7 +149,7 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
             raise RuntimeError("start() needs a running asyncio loop: call it from a notebook "
                                "cell or an async function (or use `await w.run()`).") from None
         self._loop = loop
-        batch = OnboardingBatch(self._client, self._input, concurrency=self.concurrency,
+        batch = OnboardingBatch(self._client, self._parsed, concurrency=self.concurrency,
                                 timeout=self.timeout, silence_timeout=self.silence_timeout,
                                 force=self.force, on_event=self.handle_event,
                                 on_status=self.handle_status)
@@ -291,10 +295,10 @@ def redraw_rate(businesses: int) -> float:
 
 
 def _materialised(
-    customers: Iterable[Customer | Mapping[str, Any]] | pd.DataFrame | None,
-) -> list[Customer | Mapping[str, Any]] | pd.DataFrame:
+    customers: Iterable[Customer | Mapping[str, Any]] | pd.DataFrame | ParsedCustomers | None,
+) -> list[Customer | Mapping[str, Any]] | pd.DataFrame | ParsedCustomers:
     """The input as something that can be read twice (a generator cannot)."""
-    if isinstance(customers, pd.DataFrame):
+    if isinstance(customers, pd.DataFrame | ParsedCustomers):
         return customers
     return list(customers) if customers is not None else []
 

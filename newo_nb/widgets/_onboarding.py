@@ -32,6 +32,7 @@ from .._client import NewoClient
 from .._customer import Customer
 from .._exceptions import CustomerValidationError, FieldError
 from .._protocol import AgentInfo, ServerEvent, StepEvent
+from .._session import check_timeouts
 from .._state import OnboardingResult, OnboardingState, Status, StepKey
 from . import _render as render
 from ._lifecycle import RunLifecycle
@@ -96,6 +97,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         replay: str | os.PathLike[str] | Cassette | None = None,
     ) -> None:
         super().__init__()
+        check_timeouts(timeout=timeout, silence_timeout=silence_timeout)
         self.timeout = timeout
         self.silence_timeout = silence_timeout
         self.result: OnboardingResult | None = None

@@ -235,12 +235,14 @@ def outcome_banner(result: OnboardingResult) -> Banner | None:
                       "business's home page, then press Start to try again.")
     if result.status == "timeout":
         return Banner("No result in time", result.error,
-                      "Press Check status to ask the service where the onboarding is; "
-                      "Start runs it again (raise timeout=... for slow websites).")
+                      "The onboarding may still be running at Newo: Start attaches to it "
+                      "(it never onboards the customer twice); Check status asks the service "
+                      "where it is. Raise timeout=... for slow websites.")
     if result.status == "cancelled":
         return Banner("Cancelled", result.error or "the run was cancelled",
-                      "Press Start to run it again, or Check status to see what the "
-                      "service did with it.")
+                      "Cancel stops following here, not the onboarding at Newo: Start "
+                      "attaches to it again (it never onboards the customer twice); Check "
+                      "status asks the service where it is.")
     return None
 
 
@@ -342,12 +344,16 @@ def batch_banner(counts: dict[str, int], errors: Sequence[str] = ()) -> Banner |
                       "NEWO_BASE_URL and NEWO_ORIGIN, then press Start again.")
     if cancelled:
         return Banner("Cancelled", f"{cancelled} of {total} businesses were cancelled; the "
-                      "others kept what they received.",
-                      "Press Start to run the batch again: finished businesses are not "
-                      "onboarded twice (force=True does).")
+                      "others kept what they received. Cancel stops following, not the "
+                      "onboardings: those already sent may go on at Newo.",
+                      "Press Start to run the batch again: finished businesses come back from "
+                      "the journal, interrupted ones are attached to, none is onboarded "
+                      "twice (force=True does).")
     return Banner(f"{failed} of {total} businesses did not finish",
-                  "Their rows show why; batch.results has the full error of each.",
-                  "Check their websites open in a browser, then run those again.")
+                  "Their rows show why; batch.results has the full error of each. Those "
+                  "that timed out may still be running at Newo.",
+                  "Check their websites open in a browser, then press Start again: timed-out "
+                  "businesses are attached to, not onboarded twice.")
 
 
 def invalid_table(problems: Sequence[dict[str, object]]) -> str:
