@@ -168,6 +168,11 @@ class OnboardingBatch:
                 f"businesses={len(self)}, {counts or 'empty'}, invalid_rows="
                 f"{len({p['row'] for p in self._problems})})")
 
+    def _repr_html_(self) -> str:
+        from .widgets._render import batch_html
+
+        return batch_html(self, self._ids, self._problems)
+
     def status_of(self, external_id: str) -> BusinessStatus:
         if external_id in self._results:
             return self._results[external_id].status

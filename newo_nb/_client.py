@@ -17,7 +17,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -262,9 +262,11 @@ class NewoClient:
         timeout: float = 600.0,
         silence_timeout: float = 45.0,
         force: bool = False,
+        progress: bool = False,
     ) -> OnboardingResult:
         """Onboard one customer and return how it ended (never raises for ``onboarding_error``;
-        call ``result.raise_for_status()`` for that).
+        call ``result.raise_for_status()`` for that). ``progress=True`` prints a line per
+        step (at a bounded rate) and a summary to stderr, for terminals and scripts.
 
         Never onboards a customer twice: if the journal shows this ``external_customer_id``
         finished on this service, the stored result is returned and nothing is sent; if its
@@ -273,6 +275,10 @@ class NewoClient:
         onboarding it now is waited for. ``force=True`` always sends ``onboarding_started``.
         See :mod:`newo_nb._session` for the routes; one log line says which was taken.
         """
+        if progress:
+            return await _with_step_lines(customer, on_event, lambda relay: self.onboard(
+                customer, on_event=relay, timeout=timeout, silence_timeout=silence_timeout,
+                force=force))
         session = self.session(customer, on_event=on_event, timeout=timeout,
                                silence_timeout=silence_timeout, force=force)
         try:
@@ -318,19 +324,31 @@ class NewoClient:
         force: bool = False,
         on_event: EventCallback | None = None,
         on_status: StatusCallback | None = None,
+        progress: bool = False,
     ) -> OnboardingBatch:
         """Onboard many customers, at most ``concurrency`` at once (see
         :class:`~newo_nb.OnboardingBatch`). ``customers``: Customers, dicts, or a DataFrame
         with the argument columns; bad rows land in ``batch.invalid`` and the rest run. A
         business that fails ends with status "error" and the others carry on; customers the
         journal shows finished are not onboarded again unless ``force=True``.
+        ``progress=True`` shows a text progress bar with the count of each status on
+        stderr, then a summary (for terminals, scripts and CI).
         """
         from ._batch import OnboardingBatch
 
         batch = OnboardingBatch(self, customers, concurrency=concurrency, timeout=timeout,
                                 silence_timeout=silence_timeout, force=force,
                                 on_event=on_event, on_status=on_status)
-        return await batch.run()
+        if not progress:
+            return await batch.run()
+        from ._progress import BatchBar
+
+        bar = BatchBar(len(batch))
+        batch.on_status = _both(on_status, bar)
+        try:
+            return await batch.run()
+        finally:
+            bar.finish(batch)
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -464,3 +482,29 @@ def _log_retry(state: tenacity.RetryCallState) -> None:
     exc = state.outcome.exception() if state.outcome else None
     wait = state.next_action.sleep if state.next_action else 0.0
     log.info("retrying in %.2fs after attempt %d: %s", wait, state.attempt_number, exc)
+
+
+async def _with_step_lines(
+    customer: Customer,
+    on_event: Callable[[ServerEvent], None] | None,
+    onboard: Callable[[Callable[[ServerEvent], None]], Awaitable[OnboardingResult]],
+) -> OnboardingResult:
+    """Run ``onboard`` with a line per step printed beside ``on_event``, then a summary."""
+    from ._progress import StepLines
+
+    lines = StepLines(customer.external_id)
+    result = await onboard(_both(on_event, lines))
+    lines.finish(result)
+    return result
+
+
+def _both(first: Callable[..., None] | None, second: Callable[..., None]) -> Callable[..., None]:
+    """One callback calling ``first`` (the caller's, if any) then ``second`` (a reporter)."""
+    if first is None:
+        return second
+
+    def both(*args: Any) -> None:
+        first(*args)
+        second(*args)
+
+    return both

@@ -359,6 +359,11 @@ class OnboardingResult:
 
         return results_frame([self])
 
+    def _repr_html_(self) -> str:
+        from .widgets._render import result_html
+
+        return result_html(self)
+
     def wire_report(self) -> WireReport:
         """What this run looked like on the wire (event names, framing, numbering, ...)."""
         from ._wire_report import report_of_result

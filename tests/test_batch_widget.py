@@ -28,7 +28,8 @@ HOSTILE = "<script>alert(1)</script>"
 # breaks out of quoted attributes (the error's title), then markup of every kind
 EVERY_KIND = "\"'><svg onload=alert(1)> <img src=x onerror=alert(1)> <a href=\"javascript:x\">x</a>"
 # What the widget's own markup uses; anything else came from data and was not escaped.
-OUR_TAGS = {"b", "i", "code", "span", "div", "table", "thead", "tbody", "tr", "th", "td",
+OUR_TAGS = {"b", "i", "code", "span", "div", "table", "thead", "tbody", "tr", "th", "td", "col",
+            "colgroup",
             "style"}
 OUR_ATTRIBUTES = {"class", "style", "data-id", "data-status", "data-row", "title", "role"}
 
@@ -83,13 +84,18 @@ def samples(sim: Simulator, n: int) -> list[Customer]:
     return [fresh(base[i % len(base)], f"bw{i}") for i in range(n)]
 
 
+def table_html(w: BatchOnboardingWidget) -> str:
+    """The visible table: its head and every row widget, joined."""
+    return "".join(child.value for child in w._table.children)
+
+
 def table_rows(w: BatchOnboardingWidget) -> list[tuple[str, str]]:
-    """(external id, status) of every row in the table, in table order."""
-    return re.findall(r'data-id="([^"]+)" data-status="([^"]+)"', w._table.value)
+    """(external id, status) of every visible row, in table order."""
+    return re.findall(r'data-id="([^"]+)" data-status="([^"]+)"', table_html(w))
 
 
 def row_html(w: BatchOnboardingWidget, external_id: str) -> str:
-    match = re.search(rf'<tr[^>]*data-id="{re.escape(external_id)}".*?</tr>', w._table.value)
+    match = re.search(rf'<tr[^>]*data-id="{re.escape(external_id)}".*?</tr>', table_html(w))
     assert match, f"no row for {external_id}"
     return match.group(0)
 
@@ -120,6 +126,26 @@ async def shown(widget: Any, predicate: Callable[[Any], bool], timeout: float = 
         widget.unobserve(check, names="value")
 
 
+async def table_shown(w: BatchOnboardingWidget, predicate: Callable[[str], bool],
+                      timeout: float = 20.0) -> str:
+    """Wait until the visible table's HTML satisfies ``predicate`` (checked on every change
+    of any of its rows)."""
+    done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    def check(_: Any = None) -> None:
+        if not done.done() and predicate(table_html(w)):
+            done.set_result(table_html(w))
+
+    for row in w._table.children:
+        row.observe(check, names="value")
+    try:
+        check()
+        return await asyncio.wait_for(done, timeout)
+    finally:
+        for row in w._table.children:
+            row.unobserve(check, names="value")
+
+
 # -- a whole batch ----------------------------------------------------------------------------
 
 
@@ -139,6 +165,11 @@ async def test_batch_with_failures_fills_table_progress_and_counts(
     assert w.batch is batch
     expected = {c.external_id: "finished" for c in customers} | {failing: "error",
                                                                   early: "error"}
+    # failed first (newest first), then the finished: the rows to look at on top
+    rows = table_rows(w)
+    assert dict(rows) == expected
+    assert [status for _, status in rows] == ["error"] * 2 + ["finished"] * 4
+    w.show_page(0, "input")
     assert table_rows(w) == [(c.external_id, expected[c.external_id]) for c in customers]
     assert (w._progress.value, w._progress.max) == (6, 6)
     assert w._progress.bar_style == "warning"
@@ -244,7 +275,7 @@ async def test_invalid_rows_are_listed_and_the_good_ones_run(
     assert sorted(w.invalid["row"].tolist()) == [1, 3, 3]
 
     batch = await w.run()
-    assert table_rows(w) == [(c.external_id, "finished") for c in good]
+    assert sorted(table_rows(w)) == sorted((c.external_id, "finished") for c in good)
     assert batch.invalid["row"].tolist() == w.invalid["row"].tolist()
     assert "invalid_rows=2" in repr(w)
 
@@ -263,11 +294,12 @@ async def test_cancel_mid_batch_keeps_a_row_for_every_business_and_runs_again(
     w.start()
     assert w.running
     # both workers stuck on the stalled businesses, two finished before them, three queued
-    await shown(w._table, lambda v: all(
+    await table_shown(w, lambda v: all(
         re.search(rf'data-id="{s}" data-status="running">.*?2 of \d+', v) for s in stalled))
     w.cancel()
     batch = await w.wait()
 
+    w.show_page(0, "input")
     statuses = dict(table_rows(w))
     assert list(statuses) == [c.external_id for c in customers]  # every business has a row
     assert [statuses[c.external_id] for c in customers] == (
@@ -321,7 +353,7 @@ async def test_start_while_running_and_wait_before_start_are_refused(
     w.start()
     with pytest.raises(RuntimeError, match="already running"):
         w.start()
-    await shown(w._table, lambda v: 'data-status="running">' in v and "1 of " in v)
+    await table_shown(w, lambda v: 'data-status="running">' in v and "1 of " in v)
     w.cancel()
     assert (await w.wait()).status == "cancelled"
 
@@ -356,7 +388,7 @@ def test_bad_arguments_are_refused_or_shown(client: NewoClient) -> None:
         BatchOnboardingWidget([], client=client, concurrency=0)
     w = BatchOnboardingWidget([], client=client)
     assert "Nothing to onboard" in w._banner.value
-    assert "No businesses to onboard" in w._table.value
+    assert w._table not in w.children  # no table, no pager
 
 
 @pytest.mark.parametrize(("secret", "simulator"), [(None, None), ("sk-never-sent", True)],
@@ -413,7 +445,7 @@ async def test_clicks_from_another_thread_run_on_the_loop(
     loop_thread = threading.get_ident()
     w = BatchOnboardingWidget(samples(sim, 3), client=client)
     threads: set[int] = set()
-    for child in (w._summary, w._table, w._banner, w._progress):
+    for child in (w._summary, *w._slots, w._banner, w._progress):
         child.observe(lambda _: threads.add(threading.get_ident()), names="value")
     await asyncio.to_thread(w._start_button.click)  # as a comm subshell would deliver it
     await shown(w._summary, lambda v: "3 of 3 done" in v and "Finished" in v)

@@ -1,12 +1,17 @@
 """``BatchOnboardingWidget``: many onboardings at once, watched live, from core ipywidgets.
 
 Data flows one way: an :class:`~newo_nb.OnboardingBatch` runs the sessions and calls
-``on_event`` / ``on_status`` for each business; the widget only notes *which* business
-changed and requests a redraw. A :class:`RedrawThrottle` draws the progress bar, the
-summary line and the table at most ten times a second (four past 200 businesses) inside
-``hold_sync``, and once more at the end. Each business's table row is rendered once and
-cached; a redraw re-renders only the businesses that changed since the last one, so a
-500-business table stays cheap.
+``on_event`` / ``on_status`` for each business; the widget only notes whether a business
+runs, failed or finished, and requests a redraw. A :class:`RedrawThrottle` draws the
+progress bar, the summary line and the table at most ten times a second (four past 20
+businesses) inside ``hold_sync``, and once more at the end.
+
+The table is a window, so the bytes sent stay bounded whatever the batch's size: a page
+of ``PAGE_SIZE`` rows, running and failed businesses first then the recently finished
+(or input order), with paging. Each visible row is its own HTML widget, so a redraw
+sends only the rows whose text changed; a row's HTML is rendered again only when its
+values changed. Which businesses run, failed or finished is kept from ``on_status`` as
+it happens, so a redraw costs the page, not the batch.
 
 Button clicks may arrive on a comm subshell thread (JupyterLab 4 ``commsOverSubshells``),
 so each is handed to the loop with ``call_soon_threadsafe`` before it touches anything.
@@ -16,8 +21,9 @@ The client secret never becomes a widget trait: it stays inside the ``NewoClient
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +34,7 @@ from .._batch import OnboardingBatch, ParsedCustomers, parse_customers
 from .._client import NewoClient
 from .._customer import Customer
 from .._frames import invalid_frame
+from .._progress import BatchBar, widget_front_end
 from .._session import check_timeouts
 from . import _render as render
 from ._lifecycle import RunLifecycle
@@ -42,8 +49,13 @@ __all__ = ["BatchOnboardingWidget"]
 
 log = logging.getLogger("newo_nb.widgets")
 
-BIG_BATCH = 200  # businesses; past this the table is redrawn less often
+# Businesses; past this the table is redrawn 4 times a second, not 10: a redraw sends up to
+# one row per business shown (~300 bytes), so either way that is at most ~60 KB/s.
+BIG_BATCH = 20
+PAGE_SIZE = 50  # rows shown at once (one HTML widget each)
+ORDERS = (("Running and failed first", "active"), ("Input order", "input"))
 _ENDED = frozenset({"finished", "error", "timeout", "cancelled"})
+_FAILED = frozenset({"error", "timeout", "cancelled"})
 _SOURCE_NAMES = {"simulator": "embedded simulator", "service": "newo service",
                  "client": "given client"}
 Row = tuple[str, int, int | None, str, str, str]  # status, steps, max, business, industry, error
@@ -64,7 +76,12 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
     Where it talks to, as ``OnboardingWidget``: ``client`` if given; else
     ``simulator=True`` starts the embedded simulator and ``simulator=False`` uses the Newo
     service (``NEWO_CLIENT_SECRET``...); left as None, a set ``NEWO_CLIENT_SECRET`` picks
-    the service. ``speed`` paces the embedded simulator only.
+    the service. ``speed`` paces the embedded simulator only. ``progress`` shows a text
+    bar and a summary (default: only outside a Jupyter kernel, as in a terminal).
+
+    The table shows ``PAGE_SIZE`` businesses at a time (running and failed first, or in
+    input order) with paging, so it stays light at any size; ``batch.results`` has them
+    all. A saved or exported notebook shows the latest state as static HTML.
     """
 
     def __init__(
@@ -78,8 +95,12 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         force: bool = False,
         speed: float | str = 1.0,
         simulator: bool | None = None,
+        progress: bool | None = None,
     ) -> None:
         super().__init__()
+        self._track_displays()
+        self.progress = not widget_front_end() if progress is None else progress
+        self._bar: BatchBar | None = None
         if concurrency < 1:
             raise ValueError(f"concurrency={concurrency} must be 1 or more (businesses "
                              "onboarded at once)")
@@ -110,10 +131,16 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         self._ended: float | None = None
         self._ticker: asyncio.TimerHandle | None = None
         self._rows: dict[str, tuple[Row, str]] = {}  # per business: values and their HTML
-        self._changed: set[str] = set(self._ids)  # businesses to re-render at the next draw
+        # Who runs, failed or finished, in the order it happened (dicts keep order).
+        self._running: dict[str, None] = {}
+        self._failed: dict[str, None] = {}
+        self._finished: dict[str, None] = {}
+        self._order = "active"
+        self._page = 0
         self._build()
-        self._throttle = RedrawThrottle(self._redraw, max_rate=redraw_rate(len(self._ids)),
-                                        widgets=(self._progress, self._summary, self._table))
+        self._throttle = RedrawThrottle(
+            self._redraw, max_rate=redraw_rate(len(self._ids)),
+            widgets=(self._progress, self._summary, self._pager, *self._slots))
         self._redraw_now()
 
     # -- public API ---------------------------------------------------------------------
@@ -160,14 +187,52 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         return task
 
     def handle_event(self, external_id: str, event: ServerEvent) -> None:
-        """The batch's ``on_event``: note the business changed (no widget is touched)."""
-        self._changed.add(external_id)
+        """The batch's ``on_event``: request a redraw (no widget is touched)."""
         self._throttle.request()
 
     def handle_status(self, external_id: str, status: str) -> None:
         """The batch's ``on_status``: a business started or ended."""
-        self._changed.add(external_id)
+        for group in (self._running, self._failed, self._finished):
+            group.pop(external_id, None)
+        if status == "running":
+            self._running[external_id] = None
+        elif status in _FAILED:
+            self._failed[external_id] = None
+        elif status in _ENDED:
+            self._finished[external_id] = None
+        if self._bar is not None:
+            self._bar(external_id, status)
         self._throttle.request()
+
+    def show_page(self, page: int, order: str | None = None) -> None:
+        """Show page ``page`` (from 0) of the table, in ``order`` ("active": running and
+        failed first, then the recently finished; "input": input order)."""
+        if order is not None:
+            if order not in dict(ORDERS).values():
+                raise ValueError(f"order={order!r} is not one of "
+                                 f"{[value for _, value in ORDERS]}")
+            self._order = order
+            if self._order_picker.value != order:
+                self._order_picker.value = order
+        self._page = max(0, min(page, self._pages() - 1))
+        self._redraw_now()
+
+    def static_html(self) -> str:
+        """The latest state as static, escaped HTML: what a saved or exported notebook
+        shows where the widget state is missing (bar, counts, the visible rows)."""
+        window = self._window()
+        rows = [self._row_html(external_id) for external_id in window]
+        first = self._page * PAGE_SIZE
+        note = ""
+        if len(window) < len(self._ids):
+            note = (f"Rows {first + 1:,}–{first + len(window):,} of {len(self._ids):,} "
+                    "shown; <code>batch.results</code> has every business.")
+        bar = self._progress
+        return render.static_view("Newo batch onboarding", [
+            self._source.value,
+            render.static_progress(bar.value, bar.max, bar.bar_style, "Businesses"),
+            self._summary.value, self._banner.value, self._invalid.value,
+            render.batch_table(rows, note=note) if self._ids else ""])
 
     def __repr__(self) -> str:
         # Short and stable (nbval compares it): no ids, ports, times or secrets.
@@ -204,7 +269,10 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         self._run_began = False
         self._phase = "running"
         self._started, self._ended = loop.time(), None
-        self._changed = set(self._ids)  # every row back to queued
+        for group in (self._running, self._failed, self._finished):
+            group.clear()  # every row back to queued
+        if self.progress:
+            self._bar = BatchBar(len(self._ids))
         self._start_button.disabled = True
         self._cancel_button.disabled = False
         self._show_banner(None)
@@ -217,14 +285,17 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
             "cancelled" if self._cancel_requested or batch.status == "cancelled" else "finished")
         self._ended = self._loop.time() if self._loop is not None else None
         self._stop_ticker()
-        self._changed.update(self._ids)  # the final frame shows every business as it ended
-        self._redraw_now()
+        self._redraw_now()  # the final frame shows the visible businesses as they ended
         banner = render.failure_banner(exc) if exc is not None else render.batch_banner(
             batch.counts(), [batch[i].error for i in self._ids
                              if batch.status_of(i) in ("error", "timeout")])
         self._show_banner(banner)
         self._start_button.disabled = False
         self._cancel_button.disabled = True
+        self._refresh_display(final=True)
+        if self._bar is not None:
+            self._bar.finish(batch)
+            self._bar = None
 
     # -- drawing ------------------------------------------------------------------------
 
@@ -239,17 +310,49 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         self._progress.bar_style = _bar_style(self._phase, counts)
         self._summary.value = render.batch_summary(self._phase, done, total, counts,
                                                    self._elapsed())
-        self._table.value = render.batch_table(self._table_rows())
+        self._draw_page()
+        self._refresh_display()
 
-    def _table_rows(self) -> list[str]:
-        """Every business's row HTML, re-rendering only those that changed."""
-        changed, self._changed = self._changed, set()
-        for external_id in changed:
-            values = _row_values(self._batch, external_id)
-            cached = self._rows.get(external_id)
-            if cached is None or cached[0] != values:
-                self._rows[external_id] = (values, render.batch_row(external_id, *values))
-        return [self._rows[external_id][1] for external_id in self._ids]
+    def _draw_page(self) -> None:
+        """The visible rows into their slots; traitlets sends only the slots that changed."""
+        self._page = min(self._page, self._pages() - 1)
+        window = self._window()
+        for slot, external_id in itertools.zip_longest(self._slots, window):
+            if slot is None:
+                break
+            slot.value = render.batch_row_table(self._row_html(external_id)
+                                                if external_id else "")
+        first = self._page * PAGE_SIZE
+        self._pager.value = render.batch_pager(first + 1, first + len(window), len(self._ids),
+                                               self._order)
+        self._previous.disabled = self._page == 0
+        self._next.disabled = self._page >= self._pages() - 1
+
+    def _row_html(self, external_id: str) -> str:
+        """A business's row, rendered again only when what it shows changed."""
+        values = _row_values(self._batch, external_id)
+        cached = self._rows.get(external_id)
+        if cached is None or cached[0] != values:
+            cached = self._rows[external_id] = (values, render.batch_row(external_id, *values))
+        return cached[1]
+
+    def _pages(self) -> int:
+        return max(1, -(-len(self._ids) // PAGE_SIZE))
+
+    def _window(self) -> list[str]:
+        """The businesses on the current page, in the current order."""
+        first = self._page * PAGE_SIZE
+        if self._order == "input":
+            return self._ids[first:first + PAGE_SIZE]
+        return list(itertools.islice(self._active_order(), first, first + PAGE_SIZE))
+
+    def _active_order(self) -> Iterator[str]:
+        """Running (in start order), failed and finished (newest first), then queued."""
+        yield from self._running
+        yield from reversed(self._failed)
+        yield from reversed(self._finished)
+        seen = self._running.keys() | self._failed.keys() | self._finished.keys()
+        yield from (external_id for external_id in self._ids if external_id not in seen)
 
     # -- building and callbacks ---------------------------------------------------------
 
@@ -261,7 +364,19 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         self._cancel_button.on_click(partial(self._from_ui, self.cancel))
         self._progress = widgets.IntProgress(value=0, min=0, max=1, description="Businesses")
         self._summary = widgets.HTML()
-        self._table = widgets.HTML()
+        self._order_picker = widgets.ToggleButtons(options=ORDERS, value="active",
+                                                   style={"button_width": "180px"})
+        self._order_picker.observe(self._order_picked, names="value")
+        self._previous = widgets.Button(description="Previous", icon="chevron-left",
+                                        disabled=True)
+        self._next = widgets.Button(description="Next", icon="chevron-right")
+        self._previous.on_click(partial(self._from_ui, lambda: self.show_page(self._page - 1)))
+        self._next.on_click(partial(self._from_ui, lambda: self.show_page(self._page + 1)))
+        self._pager = widgets.HTML()
+        self._slots = [widgets.HTML() for _ in range(min(PAGE_SIZE, len(self._ids)))]
+        self._table = _RowsBox([widgets.HTML(render.batch_header()), *self._slots],
+                               layout=widgets.Layout(grid_gap="0px"))
+        self._table.add_class("newo-batch")
         self._banner = widgets.HTML()
         self._shown_banner: render.Banner | None = None
         self._invalid = widgets.HTML(render.invalid_table(self._problems))
@@ -272,10 +387,16 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
                 "Nothing to onboard", "No customers were given.",
                 "Pass customers=[Customer(...), ...] or a DataFrame with the onboarding "
                 "columns (name, email, source, phone_number, ...)."))
+        paging = widgets.HBox([self._order_picker, self._previous, self._next, self._pager])
+        table = (paging, self._table) if self._ids else ()
         self.children = (title, self._source,
                          widgets.HBox([self._start_button, self._cancel_button]),
                          widgets.HBox([self._progress, self._summary]),
-                         self._banner, self._invalid, self._table)
+                         self._banner, self._invalid, *table)
+
+    def _order_picked(self, change: dict[str, Any]) -> None:
+        if change["new"] != self._order:
+            self._from_ui(partial(self.show_page, 0, change["new"]))
 
     def _guarded(self, callback: Callable[[], Any]) -> None:
         try:
@@ -288,9 +409,19 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         self.start()
 
 
+class _RowsBox(widgets.VBox):
+    """The live table: its head, then one HTML widget per visible row."""
+
+    @property
+    def value(self) -> str:
+        """The visible table's HTML, head and rows joined (read it; rows change one by one)."""
+        return "".join(str(getattr(child, "value", "")) for child in self.children)
+
+
 def redraw_rate(businesses: int) -> float:
-    """Redraws per second: 10, or 4 for big batches, whose whole table (~240 bytes a
-    business) is sent at each redraw; 500 businesses stay near 0.5 MB/s to the browser."""
+    """Redraws per second: 10, or 4 past ``BIG_BATCH`` businesses, where rows change
+    faster. A redraw sends at most a page of rows (~300 bytes each) plus the summary, so
+    this bounds the bytes a second whatever the size (bench/batch_widget_bytes.py)."""
     return 10.0 if businesses <= BIG_BATCH else 4.0
 
 

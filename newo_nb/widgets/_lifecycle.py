@@ -1,18 +1,32 @@
 """What the onboarding widget and the batch widget share: one run at a time as a task on
 the kernel's loop, waiting and cancelling it, the elapsed-time ticker, the banner, clicks
-handed to the loop, and closing what the widget owns.
+handed to the loop, closing what the widget owns, and the widget's static form.
 
-A widget mixes this in and provides ``start()`` and ``_guarded()``; the attributes below
-are set in its ``__init__``.
+A widget mixes this in and provides ``start()``, ``_guarded()`` and ``static_html()``;
+the attributes below are set in its ``__init__``.
+
+The static form: a widget's output holds its view, which needs the widget state, plus
+whatever else its display put there. Front ends without the state (an nbconvert export,
+GitHub's viewer, a notebook reopened without saved widget state, VS Code, Colab) show the
+rest, so the display carries ``text/html`` (the latest state as static, escaped HTML) and
+``text/plain`` beside the view, and is *updated* as the run goes: nbclient (nbconvert
+--execute, papermill) and the live front ends apply ``update_display_data`` to the saved
+output. While a front end shows a live view (``_view_count``), the display is updated only
+when a run starts and ends, since each update re-renders the view; with no view (nbclient,
+papermill) it is updated at most once every ``DISPLAY_INTERVAL`` seconds too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+import ipywidgets
 
 from .._exceptions import ConfigurationError
+from .._progress import widget_front_end
 
 if TYPE_CHECKING:
     import ipywidgets as widgets
@@ -22,9 +36,11 @@ if TYPE_CHECKING:
     from . import _render as render
     from ._throttle import RedrawThrottle
 
-__all__ = ["RunLifecycle"]
+__all__ = ["DISPLAY_INTERVAL", "RunLifecycle"]
 
 T = TypeVar("T")
+DISPLAY_INTERVAL = 1.0  # seconds between updates of a display no live view shows
+_DISPLAYS_KEPT = 8  # the latest displays of one widget kept current
 
 
 class RunLifecycle(Generic[T]):
@@ -45,9 +61,65 @@ class RunLifecycle(Generic[T]):
     _client_lock: asyncio.Lock
     _owns_client: bool
     _simulator: Simulator | None
+    _display_ids: list[str]
+    _display_updated: float  # time.monotonic() of the last update
+    _view_count: int | None  # ipywidgets' view tracking: live views in front ends
 
     def start(self) -> asyncio.Task[T]:
         raise NotImplementedError
+
+    def static_html(self) -> str:
+        """The widget's latest state as static, escaped HTML (its saved form)."""
+        raise NotImplementedError
+
+    # -- the static form ---------------------------------------------------------------
+
+    def _track_displays(self) -> None:
+        """Call in ``__init__``: start view tracking, no display yet."""
+        self._display_ids = []
+        self._display_updated = float("-inf")
+        self._view_count = 0  # the front end counts the views it renders from now on
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
+        bundle = cast(Any, ipywidgets.Widget)._repr_mimebundle_(self, **kwargs)
+        if bundle is not None:
+            bundle["text/plain"] = repr(self)  # whole: ipywidgets cuts it at 110 characters
+            bundle["text/html"] = self.static_html()
+        return cast("dict[str, Any] | None", bundle)
+
+    def _bundle(self) -> dict[str, Any] | None:
+        # Widget.close() sets the instance's _repr_mimebundle_ to None: nothing to show
+        return self._repr_mimebundle_() if callable(self._repr_mimebundle_) else None
+
+    def _ipython_display_(self) -> None:
+        """Display with a display id (``w`` alone in a cell comes here too), so later
+        updates replace the saved form in place."""
+        from IPython.display import display
+
+        bundle = self._bundle()
+        if bundle is None:  # closed
+            return
+        handle = display(bundle, raw=True, display_id=True)
+        # Outside a kernel (IPython in a terminal) an update would print the repr again:
+        # there, text progress reports the run instead.
+        if handle is not None and widget_front_end():
+            self._display_ids = [*self._display_ids[-(_DISPLAYS_KEPT - 1):], handle.display_id]
+
+    def _refresh_display(self, *, final: bool = False) -> None:
+        """Bring every display of this widget up to date (see the module docstring)."""
+        if not self._display_ids:
+            return
+        now = time.monotonic()
+        if not final and (self._view_count or now - self._display_updated < DISPLAY_INTERVAL):
+            return
+        bundle = self._bundle()
+        if bundle is None:
+            return
+        self._display_updated = now
+        from IPython.display import update_display
+
+        for display_id in self._display_ids:
+            update_display(bundle, raw=True, display_id=display_id)
 
     def _guarded(self, callback: Callable[[], Any]) -> None:
         raise NotImplementedError

@@ -31,6 +31,7 @@ import ipywidgets as widgets
 from .._client import NewoClient
 from .._customer import Customer
 from .._exceptions import CustomerValidationError, FieldError
+from .._progress import StepLines, widget_front_end
 from .._protocol import AgentInfo, ServerEvent, StepEvent
 from .._session import check_timeouts
 from .._state import OnboardingResult, OnboardingState, Status, StepKey
@@ -82,7 +83,11 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
     the service and its absence the simulator. ``speed`` paces the embedded simulator only
     (1 = realistic, ``math.inf`` = instant). ``replay=PATH`` (a cassette) runs the embedded
     simulator replaying that recorded run for whatever customer the form holds; the form
-    starts with the recorded customer.
+    starts with the recorded customer. ``progress`` prints a line per step and a summary as
+    text (default: only outside a Jupyter kernel, as in a terminal).
+
+    A saved or exported notebook shows the widget's latest state as static HTML where the
+    widget state is missing (see :meth:`static_html`).
     """
 
     def __init__(
@@ -95,9 +100,15 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         speed: float | str = 1.0,
         simulator: bool | None = None,
         replay: str | os.PathLike[str] | Cassette | None = None,
+        progress: bool | None = None,
     ) -> None:
         super().__init__()
         check_timeouts(timeout=timeout, silence_timeout=silence_timeout)
+        self._track_displays()
+        # Text progress (a line per step, then a summary) where no widget front end can
+        # show the widget: by default, outside a Jupyter kernel.
+        self.progress = not widget_front_end() if progress is None else progress
+        self._lines: StepLines | None = None
         self.timeout = timeout
         self.silence_timeout = silence_timeout
         self.result: OnboardingResult | None = None
@@ -204,6 +215,21 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         source = _SOURCE_NAMES[self._source_kind]
         return f"OnboardingWidget(source={source!r}, status={self._phase!r})"
 
+    def static_html(self) -> str:
+        """The latest state as static, escaped HTML: what a saved or exported notebook
+        shows where the widget state is missing (progress, steps, the result card)."""
+        bar = self._progress
+        return render.static_view("Newo onboarding", [
+            self._source.value,
+            render.static_progress(bar.value, bar.max, bar.bar_style),
+            self._status.value, self._banner.value, self._card.value, self._agent.value,
+            self._table.value])
+
+    def _on_event(self, event: ServerEvent) -> None:
+        self.handle_event(event)
+        if self._lines is not None:
+            self._lines(event)
+
     # -- the run ------------------------------------------------------------------------
 
     async def _run(self, customer: Customer) -> OnboardingResult:
@@ -212,9 +238,10 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
             result = self._cancelled_result()
             self._end(result, None)
             return result
+        self._lines = StepLines(customer.external_id) if self.progress else None
         try:
             client = await self._ensure_client()
-            self._session = client.session(customer, on_event=self.handle_event,
+            self._session = client.session(customer, on_event=self._on_event,
                                            timeout=self.timeout,
                                            silence_timeout=self.silence_timeout)
             result = await self._session.run()
@@ -272,6 +299,11 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         self._card.value = render.result_card(result) if result and result.ok else ""
         self._start_button.disabled = False
         self._cancel_button.disabled = True
+        self._refresh_display(final=True)
+        if self._lines is not None:
+            self._lines.finish(result or self._snapshot(
+                "error", render.failure_banner(exc or Exception()).message))
+            self._lines = None
 
     # -- drawing ------------------------------------------------------------------------
 
@@ -291,6 +323,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
                                                 state.stage, count, state.max_steps,
                                                 self._elapsed(), state.stages)
         self._table.value = self._table_html()
+        self._refresh_display()
 
     def _bar(self, count: int, max_steps: int | None) -> tuple[int, int]:
         """(value, max) of the bar: distinct steps of the latest ``max_steps``, never fuller

@@ -26,16 +26,22 @@ from .._frames import parse_answer
 from .._secrets import redact
 
 if TYPE_CHECKING:
+    from .._batch import OnboardingBatch
     from .._protocol import AgentInfo, StepEvent
     from .._state import OnboardingResult
 
 __all__ = [
     "ANSWER_PREVIEW",
     "ANSWER_SHOWN",
+    "STATIC_END",
     "Banner",
     "agent_card",
     "batch_banner",
+    "batch_header",
+    "batch_html",
+    "batch_pager",
     "batch_row",
+    "batch_row_table",
     "batch_summary",
     "batch_table",
     "elapsed_text",
@@ -45,7 +51,10 @@ __all__ = [
     "invalid_table",
     "outcome_banner",
     "result_card",
+    "result_html",
     "source_line",
+    "static_progress",
+    "static_view",
     "status_line",
     "step_row",
     "step_table",
@@ -154,9 +163,9 @@ def step_row(step: StepEvent, answers: int = 1) -> str:
             f'<td style="{_CELL}">{_answer_cell(step.answer)}</td></tr>')
 
 
-def step_table(rows: Sequence[str], *, hidden: int = 0) -> str:
+def step_table(rows: Sequence[str], *, hidden: int = 0, where: str = "w.steps") -> str:
     """The step table from rendered rows (already in display order); ``hidden`` earlier
-    ones are left out to keep each redraw small, and ``w.steps`` still has them all."""
+    ones are left out to keep each redraw small, and ``where`` (``w.steps``) has them all."""
     if not rows:
         return f'<div class="newo-steps" style="{_MUTED}">No steps yet.</div>'
     head = "".join(f'<th style="{_CELL}">{name}</th>'
@@ -164,7 +173,7 @@ def step_table(rows: Sequence[str], *, hidden: int = 0) -> str:
     note = ""
     if hidden:
         note = (f'<tr><td colspan="4" style="{_CELL}; {_MUTED}">… {hidden:,} earlier steps not '
-                "shown here; <code>w.steps</code> has every step</td></tr>")
+                f"shown here; <code>{_e(where)}</code> has every step</td></tr>")
     return ('<div class="newo-steps" style="max-height: 420px; overflow-y: auto">'
             '<table style="border-collapse: collapse; width: 100%; line-height: 1.4">'
             f"<thead><tr>{head}</tr></thead><tbody>{note}{''.join(rows)}</tbody>"
@@ -275,7 +284,8 @@ def failure_banner(exc: BaseException) -> Banner:
 
 # -- the batch widget ------------------------------------------------------------------------
 
-ERROR_PREVIEW = 90  # characters of a business's error shown in its row (the title has it all)
+ERROR_PREVIEW = 90  # characters of a business's error shown in its row
+ERROR_TITLE = 600  # characters of it in the row's tooltip
 _STATUS_COLOURS = {"queued": "#757575", "running": "#1565c0", "finished": "#2e7d32",
                    "error": "#c62828", "timeout": "#ef6c00", "cancelled": "#ef6c00"}
 _BATCH_HEAD = ("Business", "Status", "Progress", "Business name", "Industry", "Error")
@@ -288,7 +298,18 @@ def _status_badge(status: str) -> str:
 
 # Cell and status styles for the batch table, once per table rather than inline in every
 # cell: a 500-business table is redrawn whole, so each row's size counts (~3x smaller).
-_BATCH_STYLE = ("<style>.newo-batch td, .newo-batch th {" + _CELL + "}"
+# The live table is one HTML widget per visible row (a redraw sends only the rows that
+# changed), each row its own one-row table: fixed layout and the same column widths keep
+# them aligned as one table. Widths live here, not in each row, to keep rows small.
+_COLUMN_WIDTHS = (20, 9, 9, 22, 14, 26)  # per cent, in _BATCH_HEAD's order
+# "table td", not "td": notebook front ends right-align table cells with one class of
+# specificity, and ours must win.
+_BATCH_STYLE = ("<style>.newo-batch table td, .newo-batch table th {" + _CELL + "}"
+                + ".newo-batch table {border-collapse: collapse; width: 100%; line-height: 1.3; "
+                  "table-layout: fixed; overflow-wrap: anywhere}"
+                + "".join(f".newo-batch td:nth-child({n}), .newo-batch th:nth-child({n}) "
+                          f"{{width: {width}%}}"
+                          for n, width in enumerate(_COLUMN_WIDTHS, start=1))
                 + "".join(f".newo-batch .s-{status} {{color: {colour}}}"
                           for status, colour in _STATUS_COLOURS.items())
                 + "</style>")
@@ -297,12 +318,14 @@ _BATCH_STYLE = ("<style>.newo-batch td, .newo-batch th {" + _CELL + "}"
 def batch_row(external_id: str, status: str, steps: int, max_steps: int | None,
               business_name: str, industry: str, error: str = "") -> str:
     """One business in the batch table; every value is escaped (all of it came from the
-    input or the service). Long errors are cut; the cell's title has the whole text."""
+    input or the service). Long errors are cut; the cell's title has more of the text
+    (``batch.results`` has all of it) so a row stays small whatever the service sent."""
     # a corrected max_steps can fall below the steps received: never show "13 of 12"
     progress = (f"{steps} of {max(steps, max_steps)}" if max_steps
                 else (f"{steps} of ?" if steps else ""))
     shown_error = error if len(error) <= ERROR_PREVIEW else error[:ERROR_PREVIEW].rstrip() + "…"
-    error_cell = f'<td title="{_e(error)}">{_e(shown_error)}</td>' if error else "<td></td>"
+    title = error if len(error) <= ERROR_TITLE else error[:ERROR_TITLE].rstrip() + "…"
+    error_cell = f'<td title="{_e(title)}">{_e(shown_error)}</td>' if error else "<td></td>"
     return (f'<tr class="newo-business" data-id="{_e(external_id)}" data-status="{_e(status)}">'
             f"<td><code>{_e(external_id)}</code></td>"
             f'<td class="s-{_e(status)}">{_e(status)}</td>'
@@ -310,14 +333,36 @@ def batch_row(external_id: str, status: str, steps: int, max_steps: int | None,
             f"{error_cell}</tr>")
 
 
-def batch_table(rows: Sequence[str]) -> str:
-    """The per-business table from rendered rows, in input order (scrolls when long)."""
+def batch_table(rows: Sequence[str], *, note: str = "") -> str:
+    """The per-business table from rendered rows, in one piece (the static form);
+    ``note`` (our own escaped markup) says which rows these are when not all are shown."""
     if not rows:
         return f'<div class="newo-batch" style="{_MUTED}">No businesses to onboard.</div>'
     head = "".join(f"<th>{name}</th>" for name in _BATCH_HEAD)
-    return (f'<div class="newo-batch" style="max-height: 480px; overflow-y: auto">{_BATCH_STYLE}'
-            '<table style="border-collapse: collapse; width: 100%; line-height: 1.3">'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+    foot = f'<div style="{_MUTED}">{note}</div>' if note else ""
+    return (f'<div class="newo-batch">{_BATCH_STYLE}'
+            "<table>"
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{foot}</div>")
+
+
+def batch_header() -> str:
+    """The live table's head: column names, widths and the table's styles (sent once)."""
+    head = "".join(f"<th>{name}</th>" for name in _BATCH_HEAD)
+    return f"{_BATCH_STYLE}<table><tr>{head}</tr></table>"
+
+
+def batch_row_table(row: str) -> str:
+    """One live row (from :func:`batch_row`) as its own table, aligned with the head."""
+    return f"<table>{row}</table>" if row else ""
+
+
+def batch_pager(first: int, last: int, total: int, order: str) -> str:
+    """``Rows 1–50 of 2,000 · running and failed first``."""
+    if not total:
+        return ""
+    arranged = "running and failed first" if order == "active" else "input order"
+    return (f'<span class="newo-pager" style="{_MUTED}">Rows {first:,}–{last:,} of '
+            f"{total:,} · {arranged}</span>")
 
 
 def batch_summary(phase: str, done: int, total: int, counts: dict[str, int],
@@ -375,3 +420,93 @@ def invalid_table(problems: Sequence[dict[str, object]]) -> str:
             f'<span style="{_MUTED}">(the others run; batch.invalid has them too)</span>'
             f'<table style="border-collapse: collapse">'
             f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>")
+
+
+# -- the static form: what a saved or exported notebook shows --------------------------------
+
+_BAR_COLOURS = {"info": "#1976d2", "success": "#2e7d32", "danger": "#c62828",
+                "warning": "#ef6c00", "": "#1976d2"}
+
+
+def static_progress(value: int, maximum: int, bar_style: str, label: str = "Progress") -> str:
+    """A progress bar in plain HTML (an IntProgress needs the widget state to show)."""
+    share = 0 if maximum <= 0 else max(0, min(100, round(100 * value / maximum)))
+    colour = _BAR_COLOURS.get(bar_style, _BAR_COLOURS[""])
+    return (f'<div class="newo-static-progress" data-value="{value}" data-max="{maximum}" '
+            'style="display: flex; align-items: center; gap: 8px; margin: 4px 0">'
+            f'<span>{_e(label)}</span><div style="width: 220px; height: 10px; '
+            'background: var(--jp-layout-color3, #e0e0e0); border-radius: 3px">'
+            f'<div style="width: {share}%; height: 100%; background: {colour}; '
+            f'border-radius: 3px"></div></div><span style="{_MUTED}">{value:,} of {maximum:,}'
+            "</span></div>")
+
+
+# Ends every static view, so a pattern can find one whole (nbval's sanitiser does).
+STATIC_END = "<!-- /newo-static -->"
+
+
+def static_view(title: str, parts: Sequence[str]) -> str:
+    """A widget's latest state as one static block: ``parts`` are our own markup, every
+    value in them already escaped (they are the live widget's HTML values)."""
+    body = "".join(f"<div>{part}</div>" for part in parts if part)
+    return (f'<div class="newo-static" style="{_CARD}"><b>{_e(title)}</b>'
+            f'<div style="{_MUTED}; font-size: 0.9em">A saved view of this widget; run the '
+            f"notebook to use it live.</div>{body}</div>{STATIC_END}")
+
+
+# -- HTML reprs of results: ``result`` or ``batch`` alone in a cell ---------------------------
+
+RESULT_STEPS_SHOWN = 300  # steps in a result's HTML repr (result.steps has them all)
+BATCH_ROWS_SHOWN = 50  # businesses in a batch's HTML repr (batch.results has them all)
+_ENDED_ADVICE = {
+    "error": "Check that the website opens in a browser and is the business's home page, "
+             "then onboard again.",
+    "timeout": "Ask the service where it is (client.request_agent_info(external_id)); "
+               "onboarding again attaches to the same customer.",
+    "cancelled": "Onboard again to finish it; result.events has what arrived.",
+    "running": "A snapshot taken while the run went on.",
+}
+
+
+def result_html(result: OnboardingResult) -> str:
+    """An :class:`OnboardingResult` as HTML: the result card (or how it ended) and the steps."""
+    if result.ok:
+        head = result_card(result)
+    else:
+        steps = f"{len(result.step_events)} of {result.max_steps or '?'} steps"
+        head = error_banner(f"Onboarding {result.status} ({steps})",
+                            result.error or "no reason given",
+                            _ENDED_ADVICE.get(result.status, ""))
+    shown = result.step_events[-RESULT_STEPS_SHOWN:]
+    table = step_table([step_row(step) for step in shown],
+                       hidden=len(result.step_events) - len(shown), where="result.steps")
+    return f'<div class="newo-result-repr">{head}{table}</div>'
+
+
+def batch_html(batch: OnboardingBatch, external_ids: Sequence[str],
+               problems: Sequence[dict[str, object]]) -> str:
+    """An :class:`OnboardingBatch` as HTML: counts, the businesses that failed or run
+    first, then the others in input order (``BATCH_ROWS_SHOWN`` at most), bad input rows."""
+    counts = batch.counts()
+    elapsed = ((batch.ended_at - batch.started_at).total_seconds()
+               if batch.started_at and batch.ended_at else None)
+    summary = batch_summary(batch.status, batch.done, len(batch), counts, elapsed)
+    rank = {"error": 0, "timeout": 0, "cancelled": 1, "running": 2}
+    order = sorted(external_ids, key=lambda i: rank.get(batch.status_of(i), 3))
+    rows = [_batch_repr_row(batch, external_id) for external_id in order[:BATCH_ROWS_SHOWN]]
+    note = ""
+    if len(order) > BATCH_ROWS_SHOWN:
+        note = (f"{BATCH_ROWS_SHOWN} of {len(order):,} businesses shown, failed and running "
+                "first; <code>batch.results</code> has every one.")
+    table = batch_table(rows, note=note) if rows else ""
+    return (f'<div class="newo-batch-repr"><div>{summary}</div>{table}'
+            f"{invalid_table(problems)}</div>")
+
+
+def _batch_repr_row(batch: OnboardingBatch, external_id: str) -> str:
+    status = batch.status_of(external_id)
+    if status == "queued":
+        return batch_row(external_id, "queued", 0, None, "", "")
+    result = batch[external_id]
+    return batch_row(external_id, status, len(result.step_events), result.max_steps,
+                     result.business_name, result.industry, result.error)

@@ -1,0 +1,121 @@
+"""The batch widget at 2,000 businesses in a real browser: the page holds one page of rows
+whatever the batch's size, and answers the user while the batch runs.
+
+Headless JupyterLab and Debian's Chromium (Playwright) against the embedded simulator
+inside the kernel, as in a notebook. While the batch runs the test pages through the table
+(a round trip through the kernel) and switches its order; the longest gap between animation
+frames and the longest long task are measured in the page and printed as figures (the
+machine is shared, so they are not asserted). Every wait is on a condition with a timeout.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import nbformat
+import pytest
+
+from newo_nb.widgets._batch import PAGE_SIZE
+
+from .browser._lab import OPEN_TIMEOUT_MS, chromium, lab_serving, printed
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+BUSINESSES = 2_000
+# A batch of 2,000 on a loaded CI box: minutes; a bound so a hang still fails.
+BATCH_TIMEOUT_MS = 600_000
+
+# Frame gaps and long tasks, recorded from the moment it is installed.
+_RECORD = """() => {
+    window.__gaps = []; window.__longTasks = [];
+    let last = performance.now();
+    const frame = now => { window.__gaps.push(now - last); last = now;
+                           if (!window.__stop) requestAnimationFrame(frame); };
+    requestAnimationFrame(frame);
+    new PerformanceObserver(list => list.getEntries()
+        .forEach(e => window.__longTasks.push(e.duration)))
+        .observe({type: 'longtask', buffered: false});
+}"""
+
+_ROWS = "() => document.querySelectorAll('tr.newo-business').length"
+
+# True once the active notebook's kernel is idle (as in browser/_lab.py).
+_KERNEL_IDLE = """() => {
+    const nb = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    const kernel = nb && nb.sessionContext && nb.sessionContext.session
+        && nb.sessionContext.session.kernel;
+    return kernel && kernel.status === 'idle';
+}"""
+
+
+def start_all_cells(page: Page, url: str, notebook: str) -> None:
+    """Open ``notebook`` and start running every cell, returning at once (evaluating the
+    command's promise would wait for the whole run, and this test acts during it)."""
+    page.goto(f"{url}/lab/tree/{notebook}?reset", timeout=OPEN_TIMEOUT_MS)
+    page.wait_for_function(_KERNEL_IDLE, timeout=OPEN_TIMEOUT_MS)
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+
+
+@pytest.mark.browser
+def test_2000_business_batch_stays_light_and_responsive(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    source = tmp_path / "src" / "big-batch.ipynb"
+    source.parent.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell(
+            "import math\n"
+            "from newo_nb import BatchOnboardingWidget, Customer\n"
+            "from newo_nb.simulator import Simulator\n"
+            "sim = await Simulator(speed=math.inf).start()\n"
+            "base = sim.sample_customers()\n"
+            "fields = ('name', 'email', 'source', 'phone_number', 'country_code')\n"
+            "customers = [Customer.from_mapping({\n"
+            "    **{f: getattr(base[i % len(base)], f) for f in fields},\n"
+            f"    'external_customer_id': f'big-{{i}}'}}) for i in range({BUSINESSES})]\n"
+            "w = BatchOnboardingWidget(customers, client=sim.client(), concurrency=16)\nw"),
+        nbformat.v4.new_code_cell("batch = await w.run()\n"
+                                  "print('BATCH', batch.counts()['finished'], 'OF', len(batch))"),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                "language": "python"}}), source)
+    root = tmp_path / "root"
+    root.mkdir()
+    with lab_serving(root, [source]) as lab, sync_playwright() as p, chromium(p) as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        start_all_cells(page, lab.url, source.name)
+        page.wait_for_function(
+            "() => document.querySelector('tr.newo-business[data-status=\"running\"]')",
+            timeout=BATCH_TIMEOUT_MS)
+        page.evaluate(_RECORD)
+
+        # While it runs: one page of rows in the page, and the pager answers.
+        assert page.evaluate(_ROWS) <= PAGE_SIZE
+        pager = page.locator(".newo-pager")
+        assert f"of {BUSINESSES:,}" in pager.inner_text()
+        page.get_by_role("button", name="Next").click()
+        page.locator(".newo-pager", has_text=f"Rows {PAGE_SIZE + 1}–").wait_for(
+            timeout=BATCH_TIMEOUT_MS)
+        page.get_by_role("button", name="Input order").click()
+        page.locator(f"tr.newo-business[data-id='big-{PAGE_SIZE}']").wait_for(
+            timeout=BATCH_TIMEOUT_MS)
+        assert page.evaluate("window.__xss") is None
+        mid_run = page.evaluate("() => document.querySelectorAll("
+                                "'tr.newo-business[data-status=\"queued\"]').length")
+
+        page.wait_for_function(
+            """() => [...document.querySelectorAll('.widget-hprogress .progress-bar')]
+                     .some(bar => bar.style.width === '100%')""", timeout=BATCH_TIMEOUT_MS)
+        assert f"BATCH {BUSINESSES} OF {BUSINESSES}" in printed(page, "BATCH")
+        figures = page.evaluate("""() => { window.__stop = true;
+            return {frames: window.__gaps.length, gap: Math.max(0, ...window.__gaps),
+                    longTasks: window.__longTasks.length,
+                    longest: Math.max(0, ...window.__longTasks)}; }""")
+        assert page.evaluate(_ROWS) <= PAGE_SIZE
+        assert figures["frames"] > 10  # the page kept drawing through the run
+        assert page.evaluate("PerformanceObserver.supportedEntryTypes.includes('longtask')")
+        print(f"\n{BUSINESSES:,} businesses in JupyterLab: {figures['frames']} frames, longest "
+              f"frame gap {figures['gap']:.0f} ms, {figures['longTasks']} long tasks, longest "
+              f"{figures['longest']:.0f} ms; {mid_run} queued rows on page 2 mid-run")
+        page.locator(".jp-Cell").first.screenshot(path=str(tmp_path / "big-batch.png"))
