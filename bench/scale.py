@@ -8,7 +8,8 @@ client process (so peak RSS is that run's own): newo-nb runs ``asyncio.gather`` 
 REST calls with one httpx client and counts events on one ``socketio.AsyncClient`` per
 onboarding (sharing one aiohttp session, as newo-nb's connections do). RSS per session
 is (peak RSS − RSS before the N start) / N, both kinds having first run one onboarding
-to warm up (lazy imports, connection pools, the journal file are not per session).
+to warm up (lazy imports, connection pools, the journal file are not per session); each
+count runs ``repeats`` times per kind, alternating, and the lowest growth is kept.
 
 Worker: ``python -m bench.scale --worker newo|bare --url URL --count N`` (the simulator's
 secret in ``NEWO_SIMULATOR_SECRET``, never in argv).
@@ -135,7 +136,14 @@ async def _bare_onboarding(url: str, secret: str, customer: Any, http: Any, ws_p
     return seen
 
 
-def run(counts: list[int]) -> list[Row]:
+def _least_rss(tries: list[dict[str, Any]]) -> dict[str, Any]:
+    best = dict(min(tries, key=lambda r: r["peak"] - r["rss0"]))
+    for key in ("lost", "doubled", "unfinished"):
+        best[key] = sum(r[key] for r in tries)
+    return best
+
+
+def run(counts: list[int], repeats: int = 1) -> list[Row]:
     os.environ["NEWO_SIMULATOR_SECRET"] = secrets.token_urlsafe(16)  # never in argv
     args = ["-m", "newo_nb.cli", "simulator", "--port", str(_free_port()), "--speed", "instant"]
     rows: list[Row] = []
@@ -149,7 +157,13 @@ def run(counts: list[int]) -> list[Row]:
             one("bare", 20)  # warm the simulator up (imports, parsers); not counted
         runs = {}
         for count in counts:
-            runs[count] = got = {kind: one(kind, count) for kind in ("bare", "newo")}
+            tries: dict[str, list[dict[str, Any]]] = {"bare": [], "newo": []}
+            for _ in range(repeats):
+                for kind in tries:
+                    tries[kind].append(one(kind, count))
+            # The lowest RSS growth of each kind (allocator noise only ever adds), with the
+            # losses of every try counted.
+            runs[count] = got = {kind: _least_rss(found) for kind, found in tries.items()}
             rows += _rows(count, got["newo"], got["bare"])
     if len(runs) > 1:
         rows.append(_marginal(runs[min(runs)], runs[max(runs)], min(runs), max(runs)))
@@ -166,8 +180,8 @@ def _marginal(small: dict[str, dict[str, Any]], large: dict[str, dict[str, Any]]
 
     newo, bare = slope("newo"), slope("bare")
     return Row(f"2. scale ({low:,} → {high:,})", "marginal RSS per session", round(newo, 1),
-               round(bare, 1), "KiB", "≤ 2× bare",
-               None if _common.IN_PROCESS else newo <= 2 * bare,
+               round(bare, 1), "KiB", "≤ 1.5× bare",
+               None if _common.IN_PROCESS else newo <= 1.5 * bare,
                note="slope of peak-RSS growth between the two counts")
 
 
@@ -183,7 +197,7 @@ def _rows(count: int, newo: dict[str, Any], bare: dict[str, Any]) -> list[Row]:
             not any(bad.values()), extra={"newo_events": newo["events"],
                                           "bare_events": bare["events"]}),
         Row(name, "RSS per session", round(per_newo, 1), round(per_bare, 1), "KiB",
-            "≤ 2× bare", None if _common.IN_PROCESS else per_newo <= 2 * per_bare,
+            "≤ 1.5× bare", None if _common.IN_PROCESS else per_newo <= 1.5 * per_bare,
             note="smoke: one process, RSS not isolated" if _common.IN_PROCESS else
             f"peak RSS {newo['peak'] / 1024:.0f} MiB vs {bare['peak'] / 1024:.0f} MiB"),
         Row(name, "wall time", round(newo["wall"], 2), round(bare["wall"], 2), "s",

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import pandas as pd
 
+from ._collector import short_collector_pauses
 from ._customer import Customer
 from ._exceptions import CustomerValidationError, FieldError
 from ._frames import (
@@ -297,18 +298,19 @@ class OnboardingBatch:
         self.status, self.started_at = "running", _now()
         self._journal_batch_started()
         queue = deque(customer for _, customer in self.customers)
-        workers = [asyncio.ensure_future(self._worker(queue))
-                   for _ in range(min(self.concurrency, len(queue)))]
-        try:
-            if workers:
-                await asyncio.gather(*workers)
-            self.status = "finished"
-        except asyncio.CancelledError:
-            await self._cancel(workers)
-            raise
-        finally:
-            self.ended_at = _now()
-            self._journal_batch_ended()
+        with short_collector_pauses():  # the kernel's loop never waits on a long GC walk
+            workers = [asyncio.ensure_future(self._worker(queue))
+                       for _ in range(min(self.concurrency, len(queue)))]
+            try:
+                if workers:
+                    await asyncio.gather(*workers)
+                self.status = "finished"
+            except asyncio.CancelledError:
+                await self._cancel(workers)
+                raise
+            finally:
+                self.ended_at = _now()
+                self._journal_batch_ended()
         return self
 
     async def _cancel(self, workers: list[asyncio.Task[None]]) -> None:

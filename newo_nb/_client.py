@@ -168,7 +168,7 @@ class NewoClient:
         """Ask for the actor's state (``agent_request``) and wait for its ``agent_info``."""
         answer: asyncio.Future[AgentInfo] = asyncio.get_running_loop().create_future()
 
-        def on_raw(name: str, payload: Any, when: float) -> None:
+        def on_raw(name: str, payload: Any, when: float, raw_text: str | None) -> None:
             event = decode(payload, event_name=name, received_at=when)
             if isinstance(event, AgentInfo) and not answer.done():
                 answer.set_result(event)

@@ -63,7 +63,7 @@ from typing import TYPE_CHECKING, Any
 from ._customer import Customer
 from ._exceptions import ConfigurationError, CustomerValidationError
 from ._protocol import decode, from_storable, storable
-from ._secrets import redact
+from ._secrets import redact, redact_json
 from ._state import OnboardingResult, OnboardingState, Status
 
 if TYPE_CHECKING:
@@ -77,6 +77,7 @@ log = logging.getLogger("newo_nb.journal")
 JOURNAL_ENV = "NEWO_NB_JOURNAL"
 FLUSH_AFTER = 0.010  # seconds an event may wait to be committed with the ones after it
 _FLUSH_AT = 512  # events waiting that are committed at once
+_CACHE_KIB = 256  # SQLite's page cache for the journal's connection
 _OFF = frozenset({"off", "0", "false", "no", "none"})
 LEASE_TTL = 60.0  # seconds a lease lasts unless renewed (its holder renews it every TTL/4)
 _UNENDED = ("the journal holds no end for this run: the kernel stopped (or the session was "
@@ -229,6 +230,9 @@ class Journal:
                     "writable file, or pass journal=False to keep none.") from None
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            # Appends touch a few pages at the end of each b-tree; SQLite's default 2 MB page
+            # cache would only grow the kernel's RSS (bench 2). Reads go to the OS's cache.
+            db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
             db.execute("PRAGMA busy_timeout=5000")
             db.executescript(_SCHEMA)
             self._db = db
@@ -293,8 +297,7 @@ class Journal:
                 db = self._connect()
                 db.execute("BEGIN")
                 try:
-                    db.executemany("INSERT INTO events (run_id, event_name, received_at, payload)"
-                                   " VALUES (?, ?, ?, ?)", pending)
+                    _insert_events(db, pending)
                     db.execute("COMMIT")
                 except BaseException:
                     db.execute("ROLLBACK")
@@ -337,8 +340,13 @@ class Journal:
         if batch_id is not None:
             self.link(batch_id, run_id)
 
-    def record(self, external_id: str, event_name: str, payload: Any, received_at: float) -> None:
-        """Append one raw event, as received, to the run of ``external_id``."""
+    def record(self, external_id: str, event_name: str, payload: Any, received_at: float,
+               raw_text: str | None = None) -> None:
+        """Append one raw event, as received, to the run of ``external_id``.
+
+        ``raw_text`` is the payload's JSON as the socket carried it: stored as it is (never
+        the secret: redacted too), it spares encoding the payload again.
+        """
         run_id = self._open_runs.get(external_id)
         if run_id is None:  # a session this journal did not see start: keep its events anyway
             run_id = self._write(
@@ -347,7 +355,8 @@ class Journal:
             if run_id is None:
                 return
             self._open_runs[external_id] = run_id
-        self._pending.append((run_id, event_name, received_at, _payload_json(payload)))
+        text = _payload_json(payload) if raw_text is None else redact_json(raw_text)
+        self._pending.append((run_id, event_name, received_at, text))
         self._schedule_flush()
 
     def run_ended(self, external_id: str, status: Status, reason: str,
@@ -544,6 +553,21 @@ class Journal:
                               ended_at=_utc(ended),
                               status=status, reason=reason or "")
         return StoredRun(run_id, _customer_from_json(customer, external_id), result)
+
+
+_INSERT_EVENTS = "INSERT INTO events (run_id, event_name, received_at, payload) VALUES "
+_ROWS_AT_ONCE = 64  # rows per multi-row INSERT: one prepared statement, reused
+_INSERT_MANY = _INSERT_EVENTS + ", ".join(["(?, ?, ?, ?)"] * _ROWS_AT_ONCE)
+
+
+def _insert_events(db: sqlite3.Connection, rows: list[tuple[int, str, float, str]]) -> None:
+    """Insert ``rows`` 64 to a statement: a fifth less CPU per row than ``executemany``,
+    which steps and resets the statement for every row (bench 1)."""
+    whole = len(rows) - len(rows) % _ROWS_AT_ONCE
+    for start in range(0, whole, _ROWS_AT_ONCE):
+        db.execute(_INSERT_MANY, [v for row in rows[start:start + _ROWS_AT_ONCE] for v in row])
+    if whole < len(rows):
+        db.executemany(_INSERT_EVENTS + "(?, ?, ?, ?)", rows[whole:])
 
 
 def load_journal(

@@ -337,6 +337,14 @@ def _arguments(raw: object) -> dict[str, str]:
         raise _Malformed(f"arguments is a {type(raw).__name__}, not a list")
     out: dict[str, str] = {}
     for item in raw:
+        if type(item) is dict:  # the wire's case, {"name": text, "value": text}, first
+            name, value = item.get("name"), item.get("value")
+            if type(name) is str and type(value) is str:
+                name = _NAMES.get(name, name)
+                if name in _SHARED_VALUES and len(value) <= _SHARED_MAX_LEN:
+                    value = _intern(value)
+                out[name] = value
+                continue
         is_mapping = type(item) is dict or isinstance(item, Mapping)
         name = item.get("name") if is_mapping else None
         if not isinstance(name, str):

@@ -8,14 +8,18 @@ secret in its query string).
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import threading
 
-__all__ = ["ClientSecret", "RedactingFilter", "redact", "register_secret"]
+__all__ = ["ClientSecret", "RedactingFilter", "redact", "redact_json", "register_secret"]
 
 _MASK = "***"
 _lock = threading.Lock()
 _secrets: frozenset[str] = frozenset()
+_json_forms: frozenset[str] = frozenset()  # the secrets as JSON text may spell them
+_UNICODE_ESCAPE = re.compile(r"\\u[0-9a-f]{4}")
 
 # Loggers that may format a URL or payload holding the secret.
 # Filters do not propagate to child loggers, so the children that log are named too.
@@ -36,12 +40,23 @@ _WATCHED_LOGGERS = (
 
 def register_secret(secret: str) -> None:
     """Remember ``secret`` so that :func:`redact` hides it everywhere from now on."""
-    global _secrets
+    global _secrets, _json_forms
     if len(secret) < 4:  # masking tiny strings would mangle ordinary text
         return
     with _lock:
         _secrets = _secrets | {secret}
+        _json_forms = _json_forms | _escaped_forms(secret)
     _install_filter()
+
+
+def _escaped_forms(secret: str) -> set[str]:
+    """How a JSON encoder may write ``secret`` inside a string: escaped quotes, ``\\u``
+    escapes for non-ASCII, ``\\/`` for slashes. The plain form is :func:`redact`'s."""
+    forms = {json.dumps(secret, ensure_ascii=ascii)[1:-1] for ascii in (True, False)}
+    forms |= {_UNICODE_ESCAPE.sub(lambda m: m[0].upper().replace("\\U", "\\u"), form)
+              for form in forms}
+    forms |= {form.replace("/", "\\/") for form in forms}
+    return forms - {secret}
 
 
 def redact(text: str) -> str:
@@ -49,6 +64,16 @@ def redact(text: str) -> str:
     for secret in _secrets:
         if secret in text:
             text = text.replace(secret, _MASK)
+    return text
+
+
+def redact_json(text: str) -> str:
+    """:func:`redact` for JSON text as another program wrote it, escapes and all."""
+    text = redact(text)
+    if "\\" in text:
+        for form in _json_forms:
+            if form in text:
+                text = text.replace(form, _MASK)
     return text
 
 

@@ -1,7 +1,9 @@
 """``newo-nb demo`` (onboard every sample business on the embedded simulator),
 ``newo-nb simulator`` (serve the simulator until Ctrl-C, or replay a cassette with
-``--replay PATH``), ``newo-nb report EXTERNAL_ID`` (a journalled run's wire report) and
-``newo-nb record EXTERNAL_ID`` (that run as a cassette)."""
+``--replay PATH``), ``newo-nb report EXTERNAL_ID`` (a journalled run's wire report),
+``newo-nb record EXTERNAL_ID`` (that run as a cassette), ``newo-nb onboard FILE``,
+``newo-nb journal`` and ``newo-nb app`` (each of the last three in its own ``_cli_*``
+module)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .simulator import Dialect
+
+from ._cli_app import add_app_parser
+from ._cli_journal import add_journal_parser
+from ._cli_onboard import add_onboard_parser
 
 __all__ = ["main"]
 
@@ -167,7 +173,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--replay", metavar="PATH", help="answer every onboarding by replaying "
                        "this cassette (its pacing divided by --speed)")
     _add_wire_commands(sub)
+    add_onboard_parser(sub, _speed)
+    add_journal_parser(sub)
+    add_app_parser(sub, _speed)
     args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is not None:
+        return int(args.handler(args))
     if args.command == "demo":
         return asyncio.run(_demo(args.speed, args.limit, args.concurrency, args.out))
     if args.command in ("report", "record"):

@@ -40,7 +40,7 @@ def _row(rows: list[dict[str, Any]], bench: str, figure: str) -> dict[str, Any]:
 
 def test_every_benchmark_reports(smoke_rows: list[dict[str, Any]]) -> None:
     benches = {r["bench"].split(" ")[0] for r in smoke_rows}
-    assert benches == {"1.", "2.", "3.", "4.", "5."}
+    assert benches == {"1.", "2.", "3.", "4.", "5.", "6."}
     for row in smoke_rows:
         for value in (row["ours"], row["baseline"]):
             if isinstance(value, float | int):
@@ -85,3 +85,14 @@ def test_frames_and_startup_figures_are_positive(smoke_rows: list[dict[str, Any]
     first = _row(smoke_rows, "5.", "onboard() → first step vs bare connect")
     assert first["ours"] > 0
     assert first["baseline"] > 0
+
+
+def test_loop_lag_probe_ran_through_the_batch(smoke_rows: list[dict[str, Any]]) -> None:
+    assert _row(smoke_rows, "6.", "every business finished")["ok"] is True
+    lag = _row(smoke_rows, "6.", "loop lag max")
+    for kind in ("widget", "plain"):
+        run = lag["extra"][kind]
+        assert run["ticks"] > 0  # the probe ran while the batch did
+        assert run["counts"]["finished"] == 5
+        assert 0 <= run["p50_ms"] <= run["p99_ms"] <= run["max_ms"]
+        assert 0 <= run["busy_max_ms"] <= run["max_ms"]

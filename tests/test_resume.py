@@ -81,22 +81,31 @@ class Child:
             self.stderr.read_text()[-3000:])
         return found
 
+    async def go(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(b"go\n")
+        await self.proc.stdin.drain()
+
     async def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
         assert await asyncio.wait_for(self.proc.wait(), LINE_TIMEOUT) == -signal.SIGKILL
 
 
 async def spawn(sim: Simulator, journal: Path, mode: str, rows: list[dict[str, Any]],
-                name: str = "child") -> Child:
+                name: str = "child", *, gated: bool = False) -> Child:
+    """A child onboarding ``rows``; a ``gated`` one waits for :meth:`Child.go` after "ready"."""
     here = journal.parent.parent  # the journal's own folder is the journal's to make
     given = here / f"{name}-customers.json"
     given.write_text(json.dumps(rows), encoding="utf-8")
     stderr = here / f"{name}-stderr.txt"
     env = {**os.environ, "NEWO_CLIENT_SECRET": sim.client_secret, "NEWO_BASE_URL": sim.base_url,
            "NEWO_ORIGIN": sim.origin, "NEWO_NB_JOURNAL": str(journal)}
+    if gated:
+        env["NEWO_TEST_GATE"] = "1"
     with stderr.open("wb") as err:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, str(CHILD), mode, str(given), env=env,
+            stdin=asyncio.subprocess.PIPE if gated else None,
             stdout=asyncio.subprocess.PIPE, stderr=err)
     child = Child(proc, stderr)
     await child.next("ready")
@@ -230,9 +239,12 @@ async def test_two_processes_racing_on_one_journal_onboard_the_customer_once(
     slow_sim: Simulator, journal_path: Path
 ) -> None:
     row = plain(slow_sim.sample_customers()[1])
+    # Both children import first, then start together: otherwise, on a loaded machine, one
+    # can finish its run before the other has imported pandas, and there is no race.
     first, second = await asyncio.gather(
-        spawn(slow_sim, journal_path, "one", [row], name="first"),
-        spawn(slow_sim, journal_path, "one", [row], name="second"))
+        spawn(slow_sim, journal_path, "one", [row], name="first", gated=True),
+        spawn(slow_sim, journal_path, "one", [row], name="second", gated=True))
+    await asyncio.gather(first.go(), second.go())
     ended = await asyncio.gather(first.results(), second.results())
 
     [(external_id, a)], [(_, b)] = (list(found.items()) for found in ended)

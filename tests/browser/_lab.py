@@ -65,18 +65,26 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class Lab:
-    """A headless JupyterLab whose log is read on a thread until it says it is serving."""
+# The front ends: the module that serves each, its app's name in the options, the page it
+# says it serves once it is up, and where a notebook opens.
+FRONT_ENDS = {"jupyterlab": ("LabApp", "/lab", "/lab/tree/{}?reset"),
+              "notebook": ("JupyterNotebookApp", "/tree", "/notebooks/{}")}
 
-    def __init__(self, root: Path, port: int) -> None:
+
+class Lab:
+    """A headless JupyterLab (or Notebook 7: ``app="notebook"``) whose log is read on a
+    thread until it says it is serving."""
+
+    def __init__(self, root: Path, port: int, app: str = "jupyterlab") -> None:
+        app_name, self._ready, self.notebook_path = FRONT_ENDS[app]
         self.url = f"http://127.0.0.1:{port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEWO_")}
         env["JUPYTER_RUNTIME_DIR"] = str(root / ".runtime")  # no stray files in ~
         env["JUPYTERLAB_SETTINGS_DIR"] = str(_quiet_settings(root / ".settings"))
-        args = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
+        args = [sys.executable, "-m", app, "--no-browser", f"--port={port}",
                 "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=",
                 "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
-                f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True"]
+                f"--ServerApp.root_dir={root}", f"--{app_name}.expose_app_in_browser=True"]
         if AS_ROOT:
             args.append("--allow-root")
         self.log: list[str] = []
@@ -91,7 +99,7 @@ class Lab:
         assert self.process.stderr is not None
         for line in self.process.stderr:
             self.log.append(line)
-            if f"{self.url}/lab" in line:
+            if f"{self.url}{self._ready}" in line:
                 self.serving.set()
         self.serving.set()  # exited: stop waiting (the caller checks the process)
 
@@ -126,14 +134,16 @@ def _quiet_settings(folder: Path) -> Path:
 
 
 @contextlib.contextmanager
-def lab_serving(root: Path, notebooks: Sequence[Path]) -> Iterator[Lab]:
-    """JupyterLab serving copies of ``notebooks`` from ``root``; stopped on exit."""
+def lab_serving(root: Path, notebooks: Sequence[Path], app: str = "jupyterlab"
+                ) -> Iterator[Lab]:
+    """JupyterLab (or ``app="notebook"``) serving copies of ``notebooks`` from ``root``;
+    stopped on exit."""
     for notebook in notebooks:
         shutil.copy(notebook, root / notebook.name)
-    server = Lab(root, free_port())
+    server = Lab(root, free_port(), app)
     try:
         if not server.serving.wait(SERVER_START_TIMEOUT) or server.process.poll() is not None:
-            pytest.fail("JupyterLab did not start:\n" + "".join(server.log[-30:]))
+            pytest.fail(f"{app} did not start:\n" + "".join(server.log[-30:]))
         yield server
     finally:
         server.stop()
@@ -152,9 +162,11 @@ def chromium(playwright: Playwright) -> Iterator[Browser]:
         browser.close()
 
 
-def run_all_cells(page: Page, url: str, notebook: str) -> None:
-    """Open ``notebook`` in a fresh workspace, wait for its kernel, run every cell."""
-    page.goto(f"{url}/lab/tree/{notebook}?reset", timeout=OPEN_TIMEOUT_MS)
+def run_all_cells(page: Page, url: str, notebook: str, path: str = "/lab/tree/{}?reset"
+                  ) -> None:
+    """Open ``notebook`` (in a fresh workspace in JupyterLab; ``path`` is where a front end
+    opens one: ``Lab.notebook_path``), wait for its kernel, run every cell."""
+    page.goto(url + path.format(notebook), timeout=OPEN_TIMEOUT_MS)
     page.wait_for_function(_KERNEL_IDLE, timeout=OPEN_TIMEOUT_MS)
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
 

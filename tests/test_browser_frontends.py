@@ -1,0 +1,217 @@
+"""Both widgets in every front end, in a real browser: Notebook 7, ``newo-nb app`` (Voilà),
+and the batch widget in JupyterLab (the onboarding widget there is ``test_browser.py``'s).
+
+Notebook 7 opens the onboarding and batch notebooks of ``tests/browser/`` and runs them;
+Voilà serves the app as ``newo-nb app --simulator`` does for a person, and the test uses
+it as a person would: Start on the form, then a CSV upload run as a batch. The time from
+the command to the app painted in the browser is printed (``-s`` shows it) and the
+screenshot the README shows is saved. Every wait is on a condition with a timeout.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import psutil
+import pytest
+
+from ._served import ThreadedSimulator
+from .browser._lab import (
+    OPEN_TIMEOUT_MS,
+    RUN_TIMEOUT_MS,
+    SERVER_START_TIMEOUT,
+    chromium,
+    free_port,
+    lab_serving,
+    printed,
+    run_all_cells,
+)
+
+HERE = Path(__file__).parent
+ONBOARDING = HERE / "browser" / "onboarding.ipynb"
+BATCH = HERE / "browser" / "batch.ipynb"
+SCREENSHOT = HERE.parent / "docs" / "images" / "app.png"
+
+pytestmark = pytest.mark.browser
+
+_BAR_FULL = """(n) => [...document.querySelectorAll('.widget-hprogress .progress-bar')]
+                 .filter(bar => bar.style.width === '100%').length >= n"""
+
+
+def test_notebook_7_drives_both_widgets(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with lab_serving(tmp_path, [ONBOARDING, BATCH], app="notebook") as nb7, \
+            sync_playwright() as p, chromium(p) as browser:
+        page = browser.new_page(viewport={"width": 1200, "height": 2200})
+        run_all_cells(page, nb7.url, ONBOARDING.name, nb7.notebook_path)
+        _check_finished_run(page)
+
+        page = browser.new_page(viewport={"width": 1200, "height": 2200})
+        run_all_cells(page, nb7.url, BATCH.name, nb7.notebook_path)
+        _check_finished_batch(page)
+
+
+def test_jupyterlab_drives_the_batch_widget(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with lab_serving(tmp_path, [BATCH]) as lab, sync_playwright() as p, \
+            chromium(p) as browser:
+        page = browser.new_page(viewport={"width": 1200, "height": 2200})
+        run_all_cells(page, lab.url, BATCH.name)
+        _check_finished_batch(page)
+
+
+def _check_finished_batch(page: object) -> None:
+    from playwright.sync_api import Page
+
+    assert isinstance(page, Page)
+    assert "BATCH finished=6 OF 6" in printed(page, "BATCH")
+    page.wait_for_function(_BAR_FULL, arg=1, timeout=RUN_TIMEOUT_MS)
+    assert "6 of 6 done" in page.inner_text(".newo-batch-summary")
+    rows = page.eval_on_selector_all(
+        "tr", "rows => rows.filter(r => r.textContent.includes('sample-')).length")
+    assert rows == 6  # one table row per business, each shown
+
+
+class App:
+    """``newo-nb app`` in a child process; its log (Voilà's) read on a thread."""
+
+    def __init__(self, port: int, env: dict[str, str]) -> None:
+        self.url = f"http://127.0.0.1:{port}/"
+        self.log: list[str] = []
+        self.serving = threading.Event()
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(  # noqa: S603 - our interpreter, our command
+            [sys.executable, "-m", "newo_nb.cli", "app", "--simulator", "--speed", "8",
+             "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True)
+        self._reader = threading.Thread(target=self._read_log, daemon=True)
+        self._reader.start()
+
+    def _read_log(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.log.append(line)
+            if self.url in line:
+                self.serving.set()
+        self.serving.set()
+
+    def stop(self) -> None:
+        try:
+            children = psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            children = []
+        self.process.terminate()  # newo-nb app stops Voilà, which stops its kernels
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+        _, alive = psutil.wait_procs(children, timeout=10)
+        for child in alive:
+            child.kill()
+        self._reader.join(timeout=5)
+        if self.process.stderr is not None:
+            self.process.stderr.close()
+
+
+@pytest.fixture
+def sites() -> Iterator[ThreadedSimulator]:
+    """Hosts the sample websites the uploaded file points to."""
+    served = ThreadedSimulator(speed=math.inf)
+    try:
+        yield served
+    finally:
+        served.stop()
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[App]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWO_")}
+    env["NEWO_NB_JOURNAL"] = str(tmp_path / "journal.sqlite3")
+    env["JUPYTER_RUNTIME_DIR"] = str(tmp_path / ".runtime")
+    served = App(free_port(), env)
+    try:
+        if not served.serving.wait(SERVER_START_TIMEOUT) or served.process.poll() is not None:
+            pytest.fail("newo-nb app did not start:\n" + "".join(served.log[-30:]))
+        yield served
+    finally:
+        served.stop()
+
+
+def test_voila_app_onboards_one_business_and_a_file(
+    app: App, sites: ThreadedSimulator, tmp_path: Path,
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    customers = tmp_path / "customers.csv"
+    pd.DataFrame([{f.name: getattr(c, f.name) for f in dataclasses.fields(c)}
+                  | {"external_customer_id": f"voila-{i}", "query_params": ""}
+                  for i, c in enumerate(sites.sim.sample_customers()[:3])]
+                 ).to_csv(customers, index=False)
+    with sync_playwright() as p, chromium(p) as browser:
+        page = browser.new_page(viewport={"width": 1200, "height": 1600})
+        serving = time.perf_counter()
+        page.goto(app.url, timeout=OPEN_TIMEOUT_MS)
+        page.wait_for_selector(".newo-app .widget-text input", state="visible",
+                               timeout=OPEN_TIMEOUT_MS)
+        painted = time.perf_counter()
+        print(f"\nnewo-nb app: first paint {painted - app.started:.1f} s after the command "
+              f"(server up {serving - app.started:.1f} s, page {painted - serving:.1f} s)")
+
+        page.locator("button:visible", has_text="Start").click()
+        _check_result_card(page)
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.locator(".newo-app").screenshot(path=str(SCREENSHOT))
+
+        page.locator(".lm-TabBar-tab", has_text="Many from a file").click()
+        with page.expect_file_chooser(timeout=RUN_TIMEOUT_MS) as chooser:
+            page.locator(".newo-app .widget-upload").click()
+        chooser.value.set_files(str(customers))
+        page.wait_for_function(
+            """() => [...document.querySelectorAll('.newo-app-notice')]
+                     .some(n => n.textContent.includes('3 rows read'))""",
+            timeout=RUN_TIMEOUT_MS)
+        page.locator("button:visible", has_text="Start").click()
+        page.wait_for_function(
+            """() => [...document.querySelectorAll('.newo-batch-summary')]
+                     .some(s => s.textContent.includes('3 of 3 done'))""",
+            timeout=RUN_TIMEOUT_MS)
+        assert "finished 3" in page.inner_text(".newo-batch-summary").lower()
+    assert SCREENSHOT.stat().st_size > 10_000
+
+
+def _check_finished_run(page: object) -> None:
+    """The onboarding notebook's run reached 100%, every step shown, the card filled."""
+    from playwright.sync_api import Page
+
+    assert isinstance(page, Page)
+    page.wait_for_function(_BAR_FULL, arg=1, timeout=RUN_TIMEOUT_MS)
+    match = re.search(r"RESULT (\w+) STEPS (\d+) OF (\d+)", printed(page, "RESULT"))
+    assert match
+    assert match.group(1) == "finished"
+    assert int(match.group(2)) == int(match.group(3)) > 3
+    shown = page.eval_on_selector_all("tr.newo-step", "rows => rows.map(r => r.dataset.step)")
+    assert [int(n) for n in shown] == list(range(1, int(match.group(3)) + 1))
+    _check_result_card(page)
+
+
+def _check_result_card(page: object) -> None:
+    from playwright.sync_api import Page
+
+    assert isinstance(page, Page)
+    page.wait_for_selector(".newo-result", state="visible", timeout=RUN_TIMEOUT_MS)
+    card = page.inner_text(".newo-result")
+    assert "Onboarded" in card
+    assert "Bella Notte Trattoria" in card

@@ -1,0 +1,106 @@
+"""The connection's packet decoder: python-socketio's, quicker for the service's events, and
+keeping each payload's text as the socket carried it (which the journal stores)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from socketio import packet
+
+from newo_nb import Customer
+from newo_nb._realtime import WirePacket, _RawText
+from newo_nb._secrets import redact_json, register_secret
+from newo_nb.simulator import Simulator
+
+STEP = {"command_idn": "notify_scraping_step", "external_event_id": "e1",
+        "arguments": [{"name": "answer", "value": "Café «Zur Sonne» \"quoted\""},
+                      {"name": "step_number", "value": "3"}]}
+
+
+def _sent(data: list[Any], **kwargs: Any) -> str:
+    """What python-socketio's server writes on the socket for an emit."""
+    encoded = packet.Packet(packet.EVENT, data=data, **kwargs).encode()
+    assert isinstance(encoded, str)
+    return encoded
+
+
+def _decoded(encoded: str) -> tuple[Any, str | None]:
+    """(the data python-socketio's own packet decodes, the raw text ours passes on)."""
+    ours = WirePacket(encoded_packet=encoded)
+    stock = packet.Packet(encoded_packet=encoded)
+    raw = None
+    data = ours.data
+    if data and type(data[-1]) is _RawText:
+        raw, data = data[-1].text, data[:-1]
+    assert (ours.packet_type, ours.namespace, ours.id, data) == (
+        stock.packet_type, stock.namespace, stock.id, stock.data)
+    return data, raw
+
+
+def test_an_event_keeps_its_payload_text_exactly_as_sent() -> None:
+    encoded = _sent(["message", STEP])
+    data, raw = _decoded(encoded)
+    assert data == ["message", STEP]
+    assert raw is not None
+    assert "Caf\\u00e9" in raw  # the server's escapes, not a re-encoding of ours
+    assert encoded == f'2["message",{raw}]'
+    assert json.loads(raw) == STEP
+
+
+def test_several_arguments_keep_their_text_as_a_list() -> None:
+    _, raw = _decoded(_sent(["message", STEP, "second", 3]))
+    assert raw is not None
+    assert json.loads(raw) == [STEP, "second", 3]
+
+
+@pytest.mark.parametrize("encoded", [
+    _sent(["message", STEP], namespace="/other"),  # a namespace
+    _sent(["message", STEP], id=7),  # an ack id
+    _sent(['say "hi"', STEP]),  # an escaped event name
+    _sent(["\u00e9v\u00e9nement", STEP]),  # escaped as \u00e9 by the server's json
+    _sent(["message"]),  # no payload at all
+    '2["message",{"answer":"\\ud800"}]',  # a lone surrogate: orjson refuses, json accepts
+    '2["message",{"n":1}] ',  # trailing whitespace
+])
+def test_other_packets_decode_as_python_socketio_decodes_them(encoded: str) -> None:
+    data, raw = _decoded(encoded)
+    assert raw is None or json.loads(raw) == data[1]
+
+
+def test_binary_events_are_python_socketio_s() -> None:
+    first, attachment = packet.Packet(packet.EVENT, data=["message", b"\x00\x01"]).encode()
+    ours = WirePacket(encoded_packet=first)
+    assert ours.packet_type == packet.BINARY_EVENT
+    assert ours.add_attachment(attachment)
+    assert ours.data == ["message", b"\x00\x01"]
+
+
+def test_a_secret_escaped_by_another_encoder_is_redacted() -> None:
+    secret = "sk/test-\u00e9\"-secret"
+    register_secret(secret)
+    for text in (json.dumps({"a": secret}), json.dumps({"a": secret}, ensure_ascii=False),
+                 json.dumps({"a": secret}).replace("/", "\\/"),
+                 json.dumps({"a": secret}).replace("\\u00e9", "\\u00E9")):
+        assert redact_json(text) == '{"a": "***"}'
+
+
+async def test_the_journal_stores_the_text_the_socket_carried(
+    sim: Simulator, customer: Customer, tmp_path: Path
+) -> None:
+    journal = tmp_path / "raw.sqlite3"
+    async with sim.client(journal=journal) as client:
+        result = await client.onboard(customer)
+    assert result.status == "finished"
+    with sqlite3.connect(journal) as db:
+        stored = [text for (text,) in db.execute("SELECT payload FROM events ORDER BY seq")]
+    assert len(stored) == len(result.log) > 3
+    assert [json.loads(text)["external_event_id"] for text in stored] == [
+        event.external_event_id for event in result.log]  # in arrival order
+    for text in stored:
+        # python-socketio's server writes compact JSON with ASCII escapes; the journal's own
+        # encoder would have written ", " and ": " separators and raw non-ASCII.
+        assert text == json.dumps(json.loads(text), separators=(",", ":"))
