@@ -38,8 +38,10 @@ loaded = {m.split('.')[0] for m in set(sys.modules) - before}
 declared = {r.split(';')[0].split('[')[0].split('>')[0].split('=')[0].split('<')[0].strip().lower()
             for r in md.requires('newo-nb') or [] if 'extra ==' not in r}
 owners = md.packages_distributions()
+# A distribution without top_level.txt (pandas 2's wheel) is missing from
+# packages_distributions() before Python 3.11: its module name stands for it.
 deps = sorted(m for m in loaded
-              if any(d.lower().replace('_', '-') in declared for d in owners.get(m, [])))
+              if any(d.lower().replace('_', '-') in declared for d in owners.get(m, [m])))
 print(json.dumps(deps))
 """
 

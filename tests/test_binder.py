@@ -53,6 +53,11 @@ def pyproject_requirements() -> dict[str, Requirement]:
     return {canonicalize_name(Requirement(line).name): Requirement(line) for line in lines}
 
 
+def on_binder_python() -> bool:
+    runtime = (BINDER / "runtime.txt").read_text().strip()
+    return runtime == f"python-{sys.version_info.major}.{sys.version_info.minor}"
+
+
 def lower_bound(spec: SpecifierSet) -> Version | None:
     bounds = [Version(s.version) for s in spec if s.operator in (">=", "~=", "==")]
     return max(bounds, default=None)
@@ -100,8 +105,11 @@ def test_stack_is_pinned_by_major_and_agrees_with_pyproject(name: str) -> None:
     tested = Version(installed_version(name))  # what this test run uses
     assert lower_bound(binder[name].specifier) == lower_bound(project[name].specifier), (
         f"{name}: binder's lower bound differs from pyproject's")
-    assert upper_bound(binder[name].specifier) == Version(str(tested.major + 1)), (
-        f"{name}: binder must pin the tested major, {tested.major} (<{tested.major + 1})")
+    # Binder builds on runtime.txt's Python: there the tested major is the one pinned. An
+    # older Python may test an older major (pandas 3 needs 3.11, so 3.10 tests pandas 2).
+    if on_binder_python():
+        assert upper_bound(binder[name].specifier) == Version(str(tested.major + 1)), (
+            f"{name}: binder must pin the tested major, {tested.major} (<{tested.major + 1})")
     assert binder[name].specifier.contains(tested)
     assert project[name].specifier.contains(tested)
 

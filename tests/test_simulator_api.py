@@ -165,10 +165,12 @@ class Received(list[Any]):
         self.arrived.set()
 
     async def wait_for(self, count: int, timeout: float = 5.0) -> None:
-        async with asyncio.timeout(timeout):
-            while len(self) < count:
-                self.arrived.clear()
-                await self.arrived.wait()
+        await asyncio.wait_for(self._until(count), timeout)  # asyncio.timeout needs 3.11
+
+    async def _until(self, count: int) -> None:
+        while len(self) < count:
+            self.arrived.clear()
+            await self.arrived.wait()
 
 
 async def _connect(sim: Simulator, query: dict[str, str], origin: str | None = None

@@ -79,6 +79,7 @@ class Broadcast:
     emit: Emit  # (external_id, payload)
     abort: Callable[[str], int]  # drop every transport of external_id; returns how many
     connector_idn: str
+    emit_acked: Emit  # emit, then wait (bounded) until every socket has acknowledged it
 
 
 def command_payload(connector_idn: str, command: str, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -163,9 +164,14 @@ class OnboardingRun:
         retry: PlannedStep | None = None  # answered again after the next step
         for sent, step in enumerate(steps, start=1):
             await self._pause(self.rng.uniform(*_PACE.get(step.pace, (0.5, 1.5))))
-            await self._step(sent, total, step, step.first_answer or step.answer)
+            # The last event before a drop is acknowledged by the client first, so that it
+            # arrives whatever the event loop schedules first: the abort (at once), or the
+            # sending of the event (acked in order, so the ones before it arrived too).
+            drop = faults.drop_after_step == sent
+            await self._step(sent, total, step, step.first_answer or step.answer,
+                             acked=drop and retry is None)
             if retry is not None:
-                await self._step(sent, total, retry, retry.answer)
+                await self._step(sent, total, retry, retry.answer, acked=drop)
             retry = step if step.first_answer is not None else None
             if faults.garbage and sent % 3 == 1:
                 await self._garbage(sent)
@@ -205,7 +211,8 @@ class OnboardingRun:
 
     # -- sending --------------------------------------------------------------------------
 
-    async def _step(self, sent: int, total: int, step: PlannedStep, answer: str) -> None:
+    async def _step(self, sent: int, total: int, step: PlannedStep, answer: str, *,
+                    acked: bool = False) -> None:
         payload = command_payload(self.out.connector_idn, "notify_scraping_step", {
             "user_actor_id": self.actor.actor_id, "question": step.question,
             "answer": answer + self.faults.answer_suffix, "step_number": step.step_number,
@@ -213,7 +220,7 @@ class OnboardingRun:
         if self.faults.reorder and self._held is None and sent < total:
             self._held = payload  # sent after the next step
             return
-        await self._deliver(payload)
+        await self._deliver(payload, acked=acked)
         if self.faults.resend_steps:
             await self._deliver({**payload, "external_event_id": str(uuid.uuid4())})
         await self._flush_held()
@@ -226,8 +233,8 @@ class OnboardingRun:
     async def _send(self, command: str, arguments: dict[str, Any]) -> None:
         await self._deliver(command_payload(self.out.connector_idn, command, arguments))
 
-    async def _deliver(self, payload: Any) -> None:
-        await self.out.emit(self.actor.external_id, payload)
+    async def _deliver(self, payload: Any, *, acked: bool = False) -> None:
+        await (self.out.emit_acked if acked else self.out.emit)(self.actor.external_id, payload)
         if self.faults.duplicate:
             await self.out.emit(self.actor.external_id, payload)
 

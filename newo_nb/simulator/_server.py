@@ -8,6 +8,7 @@ secret, the origin (the connector's Domain) and the ``external_id``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -339,7 +340,7 @@ class Simulator:
         self._record(request, status, actor.external_id, "onboarding_started")
         assert self._http is not None
         out = Broadcast(emit=self._emit, abort=self.drop_connections,
-                        connector_idn=self.connector_idn)
+                        connector_idn=self.connector_idn, emit_acked=self._emit_acked)
         run = (self._replay_run(actor, faults) if self.replay is not None
                else OnboardingRun(actor, faults, out, self._http, self.speed, dialect))
         actor.task = asyncio.ensure_future(run())
@@ -394,6 +395,16 @@ class Simulator:
         dialect = actor.dialect if actor is not None and actor.dialect else self.dialect
         await self._sio.emit(dialect.event_name or self.event_name, dialect.frame(payload),
                              room=external_id)
+
+    async def _emit_acked(self, external_id: str, payload: Any) -> None:
+        """Emit to each of ``external_id``'s sockets and wait for the client's ack (socket.io
+        acks an event once its handler has run), at most 2 s each."""
+        actor = self.actors.get(external_id)
+        dialect = actor.dialect if actor is not None and actor.dialect else self.dialect
+        for sid, _eio_sid in list(self._sio.manager.get_participants("/", external_id)):
+            with contextlib.suppress(socketio.exceptions.TimeoutError):
+                await self._sio.call(dialect.event_name or self.event_name,
+                                     dialect.frame(payload), to=sid, timeout=2)
 
     def _replay_run(self, actor: Actor, faults: Faults) -> Callable[[], Awaitable[None]]:
         from ._replay import ReplayRun
