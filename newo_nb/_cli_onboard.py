@@ -18,9 +18,10 @@ import argparse
 import asyncio
 import contextlib
 import math
+import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ._exceptions import ConfigurationError
@@ -84,14 +85,48 @@ def run_onboard(args: argparse.Namespace) -> int:
         print(f"newo-nb onboard: {bad}", file=sys.stderr)
         return BAD_INPUT
     try:
-        return asyncio.run(_onboard(customers, args))
+        return asyncio.run(_interruptible(_onboard(customers, args)))
     except ConfigurationError as bad:
         print(f"newo-nb onboard: {bad}", file=sys.stderr)
         return BAD_INPUT
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Interrupted):
         print("\nInterrupted. Every event received is in the journal: run the same command "
               "again to resume (finished customers are not onboarded twice).", file=sys.stderr)
         return INTERRUPTED
+
+
+class _Interrupted(Exception):
+    """Ctrl-C cancelled the batch; every run has recorded how it ended."""
+
+
+async def _interruptible(work: Coroutine[Any, Any, int]) -> int:
+    """Run ``work``; Ctrl-C cancels it, so every session records its end in the journal.
+
+    asyncio.run does this itself from Python 3.11; on 3.10 a KeyboardInterrupt lands wherever
+    the loop happens to be, and a run could be left without its end. The handler also works
+    when SIGINT was ignored at start (a job started in the background by a shell).
+    """
+    task = asyncio.ensure_future(work)
+    loop = asyncio.get_running_loop()
+    interrupted = False
+
+    def interrupt() -> None:
+        nonlocal interrupted
+        interrupted = True
+        task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, interrupt)
+    except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
+        return await task
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if interrupted:
+            raise _Interrupted from None
+        raise
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
 
 
 @contextlib.asynccontextmanager
