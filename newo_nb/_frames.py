@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import fields
-from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -26,6 +24,7 @@ from ._protocol import (
     ScrapingFinished,
     StepEvent,
     UnrecognisedEvent,
+    field_getter,
 )
 from ._types import STAGES, STATUSES, TIMESTAMP
 
@@ -162,8 +161,7 @@ def _epoch(when: Any) -> float:
 
 
 _STEP_FIELDS = ("step_number", "max_steps", "stage", "question", "answer", "received_at")
-_STEP_ITEMS = {f.name: itemgetter(i) for i, f in enumerate(fields(StepEvent))
-               if f.name in _STEP_FIELDS}  # bench 1 and 4: a third quicker than attrgetter
+_STEP_ITEMS = {name: field_getter(StepEvent, name) for name in _STEP_FIELDS}  # C, bench 1
 
 
 def steps_frame(results: Iterable[OnboardingResult]) -> pd.DataFrame:

@@ -227,6 +227,9 @@ class RealtimeConnection:
     # -- handlers: synchronous, so events are handled in arrival order -----------------
 
     def _any_event(self, event: str, *args: Any) -> None:
+        if len(args) == 2 and type(args[1]) is _RawText:  # the service's case, journalled
+            self._on_raw_event(event, args[0], time.time(), args[1].text)
+            return
         raw: str | None = None
         if args and type(args[-1]) is _RawText:
             raw, args = args[-1].text, args[:-1]

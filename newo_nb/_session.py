@@ -422,16 +422,14 @@ class OnboardingSession:
                  raw_text: str | None = None) -> None:
         journal = self.client.journal
         if journal is not None:
-            journal.record(self.external_id, event_name, payload, received_at, raw_text)
+            journal.record(self.state.external_id, event_name, payload, received_at, raw_text)
         event = decode(payload, event_name=event_name, received_at=received_at)
         if not self.state.apply(event):
             return
-        if not isinstance(event, AgentInfo):  # answers to our own status requests are not progress
+        if type(event) is StepEvent:  # a step changes no status: no end to check (bench 1)
             self._progress_at = received_at  # the socket's clock: no loop.time() an event
-        # Only a non-step event can end a run (a step changes no status: skip the check).
-        if (type(event) is not StepEvent and self.state.done and self._ended is not None
-                and not self._ended.done()):
-            self._ended.set_result(None)
+        else:
+            self._other_event(event, received_at)
         if self._probe is not None and not self._probe.done():
             self._probe.set_result(event)
         if isinstance(event, AgentInfo) and self._info is not None and not self._info.done():
@@ -441,6 +439,12 @@ class OnboardingSession:
                 self.on_event(event)
             except Exception:  # a user's callback must not end the session
                 log.exception("on_event callback failed for %s", event.command)
+
+    def _other_event(self, event: ServerEvent, received_at: float) -> None:
+        if not isinstance(event, AgentInfo):  # answers to our own status requests are not progress
+            self._progress_at = received_at
+        if self.state.done and self._ended is not None and not self._ended.done():
+            self._ended.set_result(None)
 
     def _connected(self, reconnected: bool) -> None:
         self.connection_status = "connected"
