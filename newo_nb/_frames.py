@@ -182,12 +182,12 @@ def steps_frame(results: Iterable[OnboardingResult]) -> pd.DataFrame:
         seconds (float64): seconds from the onboarding's start to this step.
     """
     cols: dict[str, Any] = {name: [] for name in STEP_COLUMNS}
-    starts, counts = [], []
+    starts, counts, ids = [], [], []
     for result in results:
         steps = result.step_events
         starts.append(_epoch(result.started_at))
         counts.append(len(steps))
-        cols["external_id"] += [result.external_id] * len(steps)
+        ids.append(result.external_id)
         for name in _STEP_FIELDS:  # an event is a tuple: itemgetter over map runs in C
             cols[name] += map(_STEP_ITEMS[name], steps)
         answered = result.answer_counts
@@ -195,6 +195,8 @@ def steps_frame(results: Iterable[OnboardingResult]) -> pd.DataFrame:
     received = np.asarray(cols["received_at"], dtype="float64")
     cols["received_at"] = received
     cols["seconds"] = received - np.repeat(np.asarray(starts, dtype="float64"), counts)
+    # each result's id repeated in C, not a list of a million references to convert
+    cols["external_id"] = pd.Series(ids, dtype="string").repeat(counts).reset_index(drop=True)
     return _frame(cols, STEP_COLUMNS)
 
 
