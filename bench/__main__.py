@@ -1,9 +1,9 @@
-"""``python -m bench``: every benchmark (issues 8 and 16), a table, and ``bench/RESULTS.md``.
+"""``python -m bench``: every benchmark (issues 8, 15 and 16), a table, and ``bench/RESULTS.md``.
 
     python -m bench                  # the full run (about 10 minutes on 2 cores)
     python -m bench --smoke          # tiny sizes, seconds; what the test suite runs
     python -m bench --only frames    # one benchmark (pipeline, scale, widget, frames, startup,
-                                     # looplag)
+                                     # looplag, widgetbytes)
 
 Each figure is printed beside its baseline (measured in the same run), their ratio and
 the goal. The full run writes ``bench/RESULTS.md``; ``--json PATH`` writes the rows.
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from . import _common, frames, looplag, pipeline, scale, startup, widget
+from . import _common, batch_widget_bytes, frames, looplag, pipeline, scale, startup, widget
 from ._common import Row
 
 
@@ -41,10 +41,13 @@ class Sizes:
     import_repeats: int
     first_step_tries: int
     looplag_businesses: int
+    bytes_sizes: list[int]  # businesses in the batch widget's bytes/s benchmark
+    bytes_window: float  # seconds each of those batches is measured at most
 
 
-FULL = Sizes(100_000, 3, [100, 500, 1000], 2, 10_000, 3, 1_000_000, 2, 7, 5, 2_000)
-SMOKE = Sizes(2_000, 1, [5], 1, 300, 1, 20_000, 1, 1, 1, 5)
+FULL = Sizes(100_000, 3, [100, 500, 1000], 2, 10_000, 3, 1_000_000, 2, 7, 5, 2_000,
+             [100, 1_000, 10_000], 30.0)
+SMOKE = Sizes(2_000, 1, [5], 1, 300, 1, 20_000, 1, 1, 1, 5, [10], 10.0)
 
 BENCHES: dict[str, Callable[[Sizes], list[Row]]] = {
     "pipeline": lambda s: pipeline.run(s.pipeline_events, s.pipeline_repeats),
@@ -53,6 +56,7 @@ BENCHES: dict[str, Callable[[Sizes], list[Row]]] = {
     "frames": lambda s: frames.run(s.frame_rows, s.frame_repeats),
     "startup": lambda s: startup.run(s.import_repeats, s.first_step_tries),
     "looplag": lambda s: looplag.run(s.looplag_businesses),
+    "widgetbytes": lambda s: batch_widget_bytes.run(s.bytes_sizes, s.bytes_window, 32),
 }
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
