@@ -45,7 +45,9 @@ from ._protocol import AgentInfo, AgentRequest, OnboardingStarted, ServerEvent, 
 from ._realtime import RawEventHandler, RealtimeConnection, ReconnectPolicy
 
 if TYPE_CHECKING:
-    from ._batch import CustomersInput, EventCallback, OnboardingBatch, StatusCallback
+    from typing_extensions import Unpack  # typing.Unpack from 3.11
+
+    from ._batch import BatchOptions, CustomersInput, OnboardingBatch
     from ._session import OnboardingSession
     from ._state import OnboardingResult
 
@@ -315,36 +317,28 @@ class NewoClient:
         return stored
 
     async def onboard_many(
-        self,
-        customers: CustomersInput,
-        *,
-        concurrency: int = 8,
-        timeout: float = 600.0,
-        silence_timeout: float = 45.0,
-        force: bool = False,
-        on_event: EventCallback | None = None,
-        on_status: StatusCallback | None = None,
-        progress: bool = False,
+        self, customers: CustomersInput, *, progress: bool = False,
+        **options: Unpack[BatchOptions],
     ) -> OnboardingBatch:
-        """Onboard many customers, at most ``concurrency`` at once (see
-        :class:`~newo_nb.OnboardingBatch`). ``customers``: Customers, dicts, or a DataFrame
-        with the argument columns; bad rows land in ``batch.invalid`` and the rest run. A
-        business that fails ends with status "error" and the others carry on; customers the
-        journal shows finished are not onboarded again unless ``force=True``.
-        ``progress=True`` shows a text progress bar with the count of each status on
-        stderr, then a summary (for terminals, scripts and CI).
+        """Onboard many customers, at most ``concurrency`` at once; the keywords are
+        :class:`~newo_nb.OnboardingBatch`'s (``concurrency=8``, ``timeout=600.0``,
+        ``silence_timeout=45.0``, ``force=False``, ``on_event``, ``on_status``).
+        ``customers``: Customers, dicts, or a DataFrame with the argument columns; bad rows
+        land in ``batch.invalid`` and the rest run. A business that fails ends with status
+        "error" and the others carry on; customers the journal shows finished are not
+        onboarded again unless ``force=True``. ``progress=True`` shows a text progress bar
+        with the count of each status on stderr, then a summary (for terminals, scripts
+        and CI).
         """
         from ._batch import OnboardingBatch
 
-        batch = OnboardingBatch(self, customers, concurrency=concurrency, timeout=timeout,
-                                silence_timeout=silence_timeout, force=force,
-                                on_event=on_event, on_status=on_status)
+        batch = OnboardingBatch(self, customers, **options)
         if not progress:
             return await batch.run()
         from ._progress import BatchBar
 
         bar = BatchBar(len(batch))
-        batch.on_status = _both(on_status, bar)
+        batch.on_status = _both(batch.on_status, bar)
         try:
             return await batch.run()
         finally:
