@@ -370,10 +370,8 @@ class NewoClient:
         try:
             response = await self._http.request(method, url, params=params, json=json,
                                                 headers={"Origin": self.origin})
-        except httpx.TimeoutException as exc:
-            raise _TimeoutNoAnswer(self.base_url, path, exc) from None
-        except httpx.TransportError as exc:
-            raise _NoConnection(self.base_url, path, exc) from None
+        except httpx.TransportError as exc:  # timeouts included
+            raise _unanswered(self.base_url, path, exc) from None
         if response.is_success:
             return _body(response)
         raise _status_error(self.base_url, path, response)
@@ -382,22 +380,32 @@ class NewoClient:
 # -- errors and retry decisions -----------------------------------------------------------
 
 
-class _NoConnection(APIConnectionError):
-    def __init__(self, host: str, path: str, exc: httpx.TransportError) -> None:
-        self.never_opened = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
-        super().__init__(
-            f"Could not reach {host} for {path} ({type(exc).__name__}: {exc}). "
-            "Check the network and NEWO_BASE_URL."
-        )
+class _Unanswered:
+    """Mixed into the connection errors raised here: ``never_opened`` is whether the
+    request never reached the service (so a write may be retried)."""
+
+    never_opened = False
 
 
-class _TimeoutNoAnswer(APITimeoutError):
-    def __init__(self, host: str, path: str, exc: httpx.TimeoutException) -> None:
-        self.never_opened = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
-        super().__init__(
-            f"{host} did not answer {path} in time ({type(exc).__name__}). "
-            "The service may be slow; try again, or raise timeout=..."
-        )
+class _NoConnection(_Unanswered, APIConnectionError):
+    pass
+
+
+class _TimeoutNoAnswer(_Unanswered, APITimeoutError):
+    pass
+
+
+def _unanswered(host: str, path: str, exc: httpx.TransportError) -> APIConnectionError:
+    error: _NoConnection | _TimeoutNoAnswer
+    if isinstance(exc, httpx.TimeoutException):
+        error = _TimeoutNoAnswer(f"{host} did not answer {path} in time ({type(exc).__name__}). "
+                                 "The service may be slow; try again, or raise timeout=...")
+    else:
+        error = _NoConnection(f"Could not reach {host} for {path} ({type(exc).__name__}: {exc}). "
+                              "Check the network and NEWO_BASE_URL.")
+    error.never_opened = isinstance(
+        exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    return error
 
 
 def _body(response: httpx.Response) -> Any:
@@ -458,7 +466,7 @@ def _retryable(exc: BaseException, *, read: bool) -> bool:
         return True
     if isinstance(exc, ServerError):
         return exc.status_code == 503 or read  # 503: refused before processing
-    if isinstance(exc, _NoConnection | _TimeoutNoAnswer):
+    if isinstance(exc, _Unanswered):
         return exc.never_opened or read
     return False
 
