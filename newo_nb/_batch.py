@@ -142,7 +142,8 @@ class OnboardingBatch:
         on_status: StatusCallback | None = None,
         batch_id: str | None = None,
     ) -> None:
-        runner = _BatchRunner(client, concurrency, timeout, silence_timeout, force)
+        runner = _BatchRunner(client, concurrency=concurrency, timeout=timeout,
+                              silence_timeout=silence_timeout, force=force)
         valid, problems = parse_customers(customers)
         self._setup(batch_id or _new_batch_id(), valid, problems, runner=runner,
                     on_event=on_event, on_status=on_status)
@@ -154,7 +155,8 @@ class OnboardingBatch:
         starts = [run.result.started_at for run in stored if run.result.started_at]
         batch = cls.__new__(cls)
         batch._setup(batch_id or "journal",
-                     [(i, run.customer) for i, run in enumerate(stored) if run.customer],
+                     [(i, run.customer) for i, run in enumerate(stored)
+                      if run.customer is not None],
                      list(invalid), results=[run.result for run in stored], status="finished",
                      started_at=min(starts) if starts else None)
         return batch
