@@ -169,7 +169,7 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
             raise RuntimeError("A batch is already running: await w.wait(), or w.cancel() "
                                "it first.")
         loop = self._loop_to_start_on()
-        batch = OnboardingBatch(self._client, self._parsed, concurrency=self.concurrency,
+        batch = OnboardingBatch(self._ensure_client, self._parsed, concurrency=self.concurrency,
                                 timeout=self.timeout, silence_timeout=self.silence_timeout,
                                 force=self.force, on_event=self.handle_event,
                                 on_status=self.handle_status)
@@ -242,7 +242,6 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         try:
             if self._cancel_requested:  # cancelled before the task's first step
                 raise asyncio.CancelledError
-            batch.client = await self._ensure_client()
             await batch.run()
         except asyncio.CancelledError:
             self._end(batch, None)
