@@ -6,18 +6,21 @@ shared and noisy, so absolute numbers drift while ratios hold), and beside its g
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import importlib
 import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 __all__ = ["REPO", "Row", "ServerProcess", "WorkerCrashed", "current_rss_kib", "peak_rss_kib",
-           "raise_open_files_limit", "reset_peak_rss", "run_json_worker", "run_worker"]
+           "raise_open_files_limit", "reset_peak_rss", "run_json_worker", "run_worker",
+           "worker_arguments"]
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -139,6 +142,17 @@ class WorkerCrashed(RuntimeError):
         trace = "\n".join(trace)
         super().__init__(f"worker {args} failed ({returncode}): {self.cause}\n"
                          f"{trace[:3000]}")
+
+
+def worker_arguments(module: str, kinds: list[str], size: str,
+                     argv: list[str]) -> argparse.Namespace:
+    """A worker's command line: ``--worker KIND --url URL --SIZE N [--journal-dir DIR]``."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}")
+    parser.add_argument("--worker", choices=kinds, required=True)
+    parser.add_argument("--url", required=True)
+    parser.add_argument(f"--{size}", type=int, required=True)
+    parser.add_argument("--journal-dir", default=tempfile.gettempdir())
+    return parser.parse_args(argv)
 
 
 def raise_open_files_limit() -> int:

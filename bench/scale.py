@@ -17,7 +17,6 @@ secret in ``NEWO_SIMULATOR_SECRET``, never in argv).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -37,6 +36,7 @@ from ._common import (
     raise_open_files_limit,
     reset_peak_rss,
     run_worker,
+    worker_arguments,
 )
 from .pipeline import use_scratch_journal
 from .startup import _free_port
@@ -248,12 +248,7 @@ def _rows(count: int, newo: dict[str, Any], bare: dict[str, Any],
 
 
 def worker(argv: list[str]) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(prog="python -m bench.scale")
-    parser.add_argument("--worker", choices=["newo", "bare"], required=True)
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--count", type=int, required=True)
-    parser.add_argument("--journal-dir", default=tempfile.gettempdir())
-    args = parser.parse_args(argv)
+    args = worker_arguments("bench.scale", ["newo", "bare"], "count", argv)
     use_scratch_journal(args.journal_dir)
     raise_open_files_limit()  # a socket and more per session: 1,000 need > 1,024 descriptors
     run = newo_worker if args.worker == "newo" else bare_worker

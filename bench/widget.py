@@ -13,7 +13,6 @@ Worker: ``python -m bench.widget --worker plain|widget --url URL --events N``.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import sys
@@ -21,7 +20,7 @@ import tempfile
 import time
 from typing import Any
 
-from ._common import Row, ServerProcess, run_worker
+from ._common import Row, ServerProcess, run_worker, worker_arguments
 from .pipeline import (
     ORIGIN,
     SECRET,
@@ -185,12 +184,7 @@ def _allowed(run: dict[str, Any]) -> float:
 
 
 def worker(argv: list[str]) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(prog="python -m bench.widget")
-    parser.add_argument("--worker", choices=["plain", "widget"], required=True)
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--events", type=int, required=True)
-    parser.add_argument("--journal-dir", default=tempfile.gettempdir())
-    args = parser.parse_args(argv)
+    args = worker_arguments("bench.widget", ["plain", "widget"], "events", argv)
     use_scratch_journal(args.journal_dir)
     run = plain_worker if args.worker == "plain" else widget_worker
     return asyncio.run(run(args.url, args.events))

@@ -116,10 +116,19 @@ def _event_type(cls: type[_E]) -> type[_E]:
     return cls
 
 
-class ServerEvent(tuple[Any, ...]):
+class _EventType(type):
+    """Makes each event type: a tuple with no per-instance dict (``__slots__ = ()``), its
+    declared fields at fixed positions (see :func:`_event_type`)."""
+
+    def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any],
+                **keywords: Any) -> Any:
+        namespace.setdefault("__slots__", ())
+        return _event_type(super().__new__(mcs, name, bases, namespace, **keywords))
+
+
+class ServerEvent(tuple[Any, ...], metaclass=_EventType):
     """What every event from the service carries, whatever its command."""
 
-    __slots__ = ()
     __dataclass_fields__: ClassVar[dict[str, Field[Any]]]  # see _event_type
     _fields_: ClassVar[tuple[_Field, ...]]
     _arg_index_: ClassVar[dict[str, int]]  # wire argument -> position
@@ -131,6 +140,10 @@ class ServerEvent(tuple[Any, ...]):
     received_at: float = field(default_factory=time.time)  # epoch seconds, UTC
     arguments: Mapping[str, str] = field(default_factory=dict)  # raw, as sent
     framing: str = "object"  # how the payload came: "object", "text" (JSON) or "bytes"
+
+    def __init_subclass__(cls, *, command: str = "", **keywords: Any) -> None:
+        super().__init_subclass__(**keywords)
+        cls.command = command  # the command_idn its payloads carry
 
     def __new__(cls: type[_E], **given: Any) -> _E:
         values = []
@@ -186,7 +199,6 @@ class ServerEvent(tuple[Any, ...]):
         return self.external_event_id or f"{self.command}:{sorted(self.arguments.items())}"
 
 
-_event_type(ServerEvent)
 ServerEvent.arguments = property(ServerEvent._arguments)  # type: ignore[assignment]
 
 
@@ -219,12 +231,9 @@ class _Customer:
     email: str = ""
 
 
-@_event_type
-class StepEvent(ServerEvent):
+class StepEvent(ServerEvent, command="notify_scraping_step"):
     """``notify_scraping_step``: one data point parsed from the business's website."""
 
-    __slots__ = ()
-    command: ClassVar[str] = "notify_scraping_step"
     user_actor_id: str = ""
     question: str = ""
     answer: str = ""
@@ -242,53 +251,38 @@ class StepEvent(ServerEvent):
         return (self.stage, self.step_number, self.question)
 
 
-@_event_type
-class ScrapingFinished(ServerEvent, _Naming):
+class ScrapingFinished(ServerEvent, _Naming, command="notify_scraping_finished"):
     """``notify_scraping_finished``: parsing is done; the agent is named."""
 
-    __slots__ = ()
-    command: ClassVar[str] = "notify_scraping_finished"
     user_actor_id: str = ""
     industry: str = ""
 
 
-@_event_type
-class AgentInfo(ServerEvent, _Customer, _Naming):
+class AgentInfo(ServerEvent, _Customer, _Naming, command="agent_info"):
     """``agent_info``: the answer to ``agent_request``. ``phone_number`` is the customer's."""
 
-    __slots__ = ()
-    command: ClassVar[str] = "agent_info"
     user_actor_id: str = ""
     phone_number: str = ""
     state: str = ""  # "start", "created", ...: an open-ended list
 
 
-@_event_type
-class OnboardingFinished(ServerEvent, _Customer, _Naming):
+class OnboardingFinished(ServerEvent, _Customer, _Naming, command="onboarding_finished"):
     """``onboarding_finished``: the customer exists. The phone number is the AI agent's."""
 
-    __slots__ = ()
-    command: ClassVar[str] = "onboarding_finished"
     user_actor_id: str = ""
     agent_phone_number: str = ""
     industry: str = ""
 
 
-@_event_type
-class OnboardingError(ServerEvent):
+class OnboardingError(ServerEvent, command="onboarding_error"):
     """``onboarding_error``: the service gave up; ``description`` says why."""
 
-    __slots__ = ()
-    command: ClassVar[str] = "onboarding_error"
     description: str = ""
 
 
-@_event_type
-class UnrecognisedEvent(ServerEvent):
+class UnrecognisedEvent(ServerEvent, command="unrecognised"):
     """A payload we could not use, kept whole with the reason."""
 
-    __slots__ = ()
-    command: ClassVar[str] = "unrecognised"
     reason: str
     command_idn: str = ""  # what the payload claimed to be, if anything
     payload: Any = None  # exactly as received: a dict, a str, bytes, anything
