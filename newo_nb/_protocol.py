@@ -327,7 +327,7 @@ class _Reader:
     """A command's fast path: wire argument -> (position, how it is kept), and the list of
     defaults a decoded event starts from."""
 
-    __slots__ = ("cls", "positions", "required", "template")
+    __slots__ = ("cls", "last", "positions", "required", "template")
 
     def __init__(self, cls: type[ServerEvent]) -> None:
         self.cls = cls
@@ -337,6 +337,7 @@ class _Reader:
         self.template = [None if f.default is _REQUIRED else f.default for f in cls._fields_]
         self.required = [i for i, f in enumerate(cls._fields_) if f.arg and
                          f.default is _REQUIRED]
+        self.last: tuple[list[str], _Shape] = ([], _Shape())  # the last event's names
 
 
 # Every event keeps its fields, and JSON decoding makes a fresh copy of each string, so
@@ -413,7 +414,11 @@ def _read(reader: _Reader, payload: dict[str, Any], framing: str, event_name: st
     for index in reader.required:
         if values[index] is None:
             return None
-    values[:_ARGUMENTS + 2] = _envelope(payload, event_name, when, _shape(names), framing)
+    last_names, shape = reader.last  # one attribute: threads that decode too never mix them
+    if names != last_names:  # a run's events share a shape: no tuple to hash again
+        shape = _shape(names)
+        reader.last = (names, shape)
+    values[:_ARGUMENTS + 2] = _envelope(payload, event_name, when, shape, framing)
     return tuple.__new__(reader.cls, values)
 
 
