@@ -221,7 +221,7 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
             note = (f"Rows {first + 1:,}–{first + len(window):,} of {len(self._ids):,} "
                     "shown; <code>batch.results</code> has every business.")
         bar = self._progress
-        return render.static_view("Newo batch onboarding", [
+        return render.static_view("Newo batch onboarding", key=self._static_key, parts=[
             self._source.value,
             render.static_progress(bar.value, bar.max, bar.bar_style, "Businesses"),
             self._summary.value, self._banner.value, self._invalid.value,
@@ -370,7 +370,7 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         self._shown_banner: render.Banner | None = None
         self._invalid = widgets.HTML(render.invalid_table(self._problems))
         self._source = widgets.HTML(render.source_line(self._source_kind, self._target_url()))
-        title = widgets.HTML("<b>Newo batch onboarding</b>")
+        title = widgets.HTML(render.live_title("Newo batch onboarding", self._static_key))
         if not self._ids and not self._problems:
             self._show_banner(render.Banner(
                 "Nothing to onboard", "No customers were given.",

@@ -81,7 +81,8 @@ class RunLifecycle(Generic[T]):
     _client_lock: asyncio.Lock
     _owns_client: bool
     _simulator: Simulator | None
-    _display_ids: list[str]
+    _display_ids: list[tuple[str, str]]  # (the widget's output, its static form's)
+    _static_key: str
     _display_updated: float  # time.monotonic() of the last update
     _view_count: int | None  # ipywidgets' view tracking: live views in front ends
 
@@ -121,31 +122,44 @@ class RunLifecycle(Generic[T]):
         self._display_ids = []
         self._display_updated = float("-inf")
         self._view_count = 0  # the front end counts the views it renders from now on
+        self._static_key = self.model_id  # ties the static form to the live view's style
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
+        """The widget's own output: its view, and its text form (never stale: updated as
+        the run goes). The static HTML form is an output of its own (``static_html``)."""
         bundle = cast(Any, ipywidgets.Widget)._repr_mimebundle_(self, **kwargs)
         if bundle is not None:
             bundle["text/plain"] = repr(self)  # whole: ipywidgets cuts it at 110 characters
-            bundle["text/html"] = self.static_html()
         return cast("dict[str, Any] | None", bundle)
 
-    def _bundle(self) -> dict[str, Any] | None:
-        # Widget.close() sets the instance's _repr_mimebundle_ to None: nothing to show
-        return self._repr_mimebundle_() if callable(self._repr_mimebundle_) else None
+    def _bundles(self) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The widget's output and its static form's, or None once closed (Widget.close()
+        sets the instance's _repr_mimebundle_ to None: nothing to show or update)."""
+        if not callable(self._repr_mimebundle_):
+            return None
+        bundle = self._repr_mimebundle_()
+        return (bundle, {"text/html": self.static_html()}) if bundle is not None else None
 
     def _ipython_display_(self) -> None:
-        """Display with a display id (``w`` alone in a cell comes here too), so later
-        updates replace the saved form in place."""
+        """Display the widget, then its static form as a second output, each with a
+        display id (``w`` alone in a cell comes here too), so later updates replace the
+        saved forms in place."""
         from IPython.display import display
 
-        bundle = self._bundle()
-        if bundle is None:  # closed
+        bundles = self._bundles()
+        if bundles is None:  # closed
             return
-        handle = display(bundle, raw=True, display_id=True)
-        # Outside a kernel (IPython in a terminal) an update would print the repr again:
-        # there, text progress reports the run instead.
-        if handle is not None and widget_front_end():
-            self._display_ids = [*self._display_ids[-(_DISPLAYS_KEPT - 1):], handle.display_id]
+        widget, static = bundles
+        # Outside a kernel (IPython in a terminal) only the text form is printed, and no
+        # update: there, text progress reports the run instead.
+        if not widget_front_end():
+            display(widget, raw=True)
+            return
+        shown = display(widget, raw=True, display_id=True)
+        saved = display(static, raw=True, display_id=True)
+        if shown is not None and saved is not None:
+            kept = self._display_ids[-(_DISPLAYS_KEPT - 1):]
+            self._display_ids = [*kept, (shown.display_id, saved.display_id)]
 
     def _refresh_display(self, *, final: bool = False) -> None:
         """Bring every display of this widget up to date (see the module docstring)."""
@@ -154,14 +168,16 @@ class RunLifecycle(Generic[T]):
         now = time.monotonic()
         if not final and (self._view_count or now - self._display_updated < DISPLAY_INTERVAL):
             return
-        bundle = self._bundle()
-        if bundle is None:
+        bundles = self._bundles()
+        if bundles is None:
             return
         self._display_updated = now
         from IPython.display import update_display
 
-        for display_id in self._display_ids:
-            update_display(bundle, raw=True, display_id=display_id)
+        widget, static = bundles
+        for shown, saved in self._display_ids:
+            update_display(widget, raw=True, display_id=shown)
+            update_display(static, raw=True, display_id=saved)
 
     def _guarded(self, callback: Callable[[], Any]) -> None:
         raise NotImplementedError

@@ -218,7 +218,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         """The latest state as static, escaped HTML: what a saved or exported notebook
         shows where the widget state is missing (progress, steps, the result card)."""
         bar = self._progress
-        return render.static_view("Newo onboarding", [
+        return render.static_view("Newo onboarding", key=self._static_key, parts=[
             self._source.value,
             render.static_progress(bar.value, bar.max, bar.bar_style),
             self._status.value, self._banner.value, self._card.value, self._agent.value,
@@ -383,7 +383,7 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         self._card = widgets.HTML()
         self._agent = widgets.HTML()
         self._source = widgets.HTML(render.source_line(self._source_kind, self._target_url()))
-        title = widgets.HTML("<b>Newo onboarding</b>")
+        title = widgets.HTML(render.live_title("Newo onboarding", self._static_key))
         form = [widgets.HBox([self._inputs[name], self._messages[name]]) for name, _, _ in FIELDS]
         buttons = widgets.HBox([self._start_button, self._cancel_button, self._check_button])
         picker = [self._sample_picker()] if self._samples else []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,7 @@ __all__ = [
     "failure_banner",
     "field_message",
     "invalid_table",
+    "live_title",
     "outcome_banner",
     "result_card",
     "result_html",
@@ -443,15 +445,46 @@ def static_progress(value: int, maximum: int, bar_style: str, label: str = "Prog
 
 # Ends every static view, so a pattern can find one whole (nbval's sanitiser does).
 STATIC_END = "<!-- /newo-static -->"
+# The output area's classes in JupyterLab and Notebook 7 (Voilà's too): a row of outputs
+# is ``.jp-OutputArea-child``, holding a prompt and the rendered ``.jp-OutputArea-output``.
+_ROW, _OUTPUT = ".jp-OutputArea-child", ".jp-OutputArea-output"
 
 
-def static_view(title: str, parts: Sequence[str]) -> str:
+def static_view(title: str, parts: Sequence[str], key: str = "") -> str:
     """A widget's latest state as one static block: ``parts`` are our own markup, every
-    value in them already escaped (they are the live widget's HTML values)."""
+    value in them already escaped (they are the live widget's HTML values).
+
+    ``key`` (the widget's model id) ties the block to the widget's live view, whose
+    :func:`live_title` hides it; the block's own style hides the widget's output just
+    before it while that output holds no view (the widget manager's "model not found"
+    line). Front ends that strip styles (untrusted HTML) show the block as it is."""
     body = "".join(f"<div>{part}</div>" for part in parts if part)
-    return (f'<div class="newo-static" style="{_CARD}"><b>{_e(title)}</b>'
+    owner, style = "", ""
+    if key:
+        owner = f" {_static_class(key)}"
+        # The widget manager marks its error line with .jupyter-widgets on the output
+        # itself (a live view is a child of it); :has() cannot nest, hence the class.
+        style = (f"<style>{_ROW}:has(> {_OUTPUT}.jupyter-widgets):has(+ {_ROW} > {_OUTPUT} > "
+                 f".{_static_class(key)}) {{display: none}}</style>")
+    return (f'<div class="newo-static{owner}" style="{_CARD}">{style}<b>{_e(title)}</b>'
             f'<div style="{_MUTED}; font-size: 0.9em">A saved view of this widget; run the '
             f"notebook to use it live.</div>{body}</div>{STATIC_END}")
+
+
+def live_title(title: str, key: str) -> str:
+    """A live widget's title, carrying the style that hides its static form (the
+    :func:`static_view` with the same ``key``) while the view is on the page: with no
+    widget state there is no view, so the static form shows."""
+    hidden = _static_class(key)
+    return (f"<style>.{hidden} {{display: none !important}} "
+            f"{_ROW}:has(> {_OUTPUT} > .{hidden}) {{display: none !important}}</style>"
+            f"<b>{_e(title)}</b>")
+
+
+def _static_class(key: str) -> str:
+    if not re.fullmatch(r"[0-9A-Za-z_-]{1,64}", key):  # a model id; it goes into CSS
+        raise ValueError(f"key={key!r} is not a widget model id (letters, digits, - and _)")
+    return f"newo-for-{key}"
 
 
 # -- HTML reprs of results: ``result`` or ``batch`` alone in a cell ---------------------------
