@@ -562,10 +562,10 @@ def test_batch_widget_in_jupyterlab(tmp_path: Path) -> None:
         page.wait_for_function(
             """() => [...document.querySelectorAll('.widget-hprogress .progress-bar')]
                      .some(bar => bar.style.width === '100%')""", timeout=RUN_TIMEOUT_MS)
-        statuses = page.eval_on_selector_all("tr.newo-business",
+        statuses = page.eval_on_selector_all("tr.newo-business:visible",
                                              "rows => rows.map(r => r.dataset.status)")
         assert statuses == ["finished"] * 44
-        colour = page.eval_on_selector("tr.newo-business td.s-finished",
+        colour = page.eval_on_selector("tr.newo-business:visible td.s-finished",
                                        "cell => getComputedStyle(cell).color")
         assert colour == "rgb(46, 125, 50)"  # the table's <style> applied in JupyterLab
         page.locator(".jp-Cell").first.screenshot(path=str(tmp_path / "batch-widget.png"))

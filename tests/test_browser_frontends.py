@@ -78,9 +78,9 @@ def _check_finished_batch(page: object) -> None:
     assert isinstance(page, Page)
     assert "BATCH finished=6 OF 6" in printed(page, "BATCH")
     page.wait_for_function(_BAR_FULL, arg=1, timeout=RUN_TIMEOUT_MS)
-    assert "6 of 6 done" in page.inner_text(".newo-batch-summary")
+    assert "6 of 6 done" in page.inner_text(".newo-batch-summary:visible")
     rows = page.eval_on_selector_all(
-        "tr", "rows => rows.filter(r => r.textContent.includes('sample-')).length")
+        "tr:visible", "rows => rows.filter(r => r.textContent.includes('sample-')).length")
     assert rows == 6  # one table row per business, each shown
 
 
@@ -188,7 +188,7 @@ def test_voila_app_onboards_one_business_and_a_file(
             """() => [...document.querySelectorAll('.newo-batch-summary')]
                      .some(s => s.textContent.includes('3 of 3 done'))""",
             timeout=RUN_TIMEOUT_MS)
-        assert "finished 3" in page.inner_text(".newo-batch-summary").lower()
+        assert "finished 3" in page.inner_text(".newo-batch-summary:visible").lower()
     assert SCREENSHOT.stat().st_size > 10_000
 
 
@@ -202,7 +202,7 @@ def _check_finished_run(page: object) -> None:
     assert match
     assert match.group(1) == "finished"
     assert int(match.group(2)) == int(match.group(3)) > 3
-    shown = page.eval_on_selector_all("tr.newo-step", "rows => rows.map(r => r.dataset.step)")
+    shown = page.eval_on_selector_all("tr.newo-step:visible", "rows => rows.map(r => r.dataset.step)")
     assert [int(n) for n in shown] == list(range(1, int(match.group(3)) + 1))
     _check_result_card(page)
 
@@ -211,7 +211,7 @@ def _check_result_card(page: object) -> None:
     from playwright.sync_api import Page
 
     assert isinstance(page, Page)
-    page.wait_for_selector(".newo-result", state="visible", timeout=RUN_TIMEOUT_MS)
-    card = page.inner_text(".newo-result")
+    page.wait_for_selector(".newo-result:visible", state="visible", timeout=RUN_TIMEOUT_MS)
+    card = page.inner_text(".newo-result:visible")
     assert "Onboarded" in card
     assert "Bella Notte Trattoria" in card

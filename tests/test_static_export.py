@@ -46,7 +46,8 @@ b""",
 ]
 
 
-def _execute(tmp_path: Path) -> nbformat.NotebookNode:
+def execute(tmp_path: Path, *, widget_state: bool = False) -> nbformat.NotebookNode:
+    """``CELLS`` run top to bottom in a real kernel under nbclient, saved and read back."""
     notebook = nbformat.v4.new_notebook(
         cells=[nbformat.v4.new_code_cell(source) for source in CELLS],
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
@@ -55,7 +56,7 @@ def _execute(tmp_path: Path) -> nbformat.NotebookNode:
     env["NEWO_NB_JOURNAL"] = str(tmp_path / "journal.sqlite3")
     client = NotebookClient(notebook, timeout=300, kernel_name="python3",
                             resources={"metadata": {"path": str(tmp_path)}},
-                            store_widget_state=False)
+                            store_widget_state=widget_state)
     client.execute(env=env)
     saved = tmp_path / "executed.ipynb"
     nbformat.write(notebook, saved)
@@ -74,7 +75,7 @@ def test_saved_notebook_and_its_html_export_show_the_finished_result(tmp_path: P
 
     from .browser._lab import RUN_TIMEOUT_MS, chromium
 
-    notebook = _execute(tmp_path)
+    notebook = execute(tmp_path)
     assert "widgets" not in notebook.metadata  # saved without widget state
 
     # The saved outputs: the latest state, not the one at display time.
