@@ -54,7 +54,8 @@ def _check_finished_run(page: object) -> None:
     status, steps, max_steps = match.group(1), int(match.group(2)), int(match.group(3))
     assert status == "finished"
     assert steps == max_steps > 3
-    shown = page.eval_on_selector_all("tr.newo-step:visible", "rows => rows.map(r => r.dataset.step)")
+    shown = page.eval_on_selector_all("tr.newo-step:visible",
+                                      "rows => rows.map(r => r.dataset.step)")
     assert [int(n) for n in shown] == list(range(1, max_steps + 1))
     card = page.inner_text(".newo-result:visible")
     assert "Onboarded" in card

@@ -202,7 +202,8 @@ def _check_finished_run(page: object) -> None:
     assert match
     assert match.group(1) == "finished"
     assert int(match.group(2)) == int(match.group(3)) > 3
-    shown = page.eval_on_selector_all("tr.newo-step:visible", "rows => rows.map(r => r.dataset.step)")
+    shown = page.eval_on_selector_all("tr.newo-step:visible",
+                                      "rows => rows.map(r => r.dataset.step)")
     assert [int(n) for n in shown] == list(range(1, int(match.group(3)) + 1))
     _check_result_card(page)
 
