@@ -158,3 +158,36 @@ def _check_export(page: Any, export: Path) -> None:
                'script, img, svg, iframe, object, embed, a, [onerror], [onload]')]
                .map(el => el.outerHTML))""")
     assert injected == []
+
+
+def test_each_display_has_one_static_form_and_a_closed_widget_keeps_its_last(
+    tmp_path: Path,
+) -> None:
+    """Displayed twice: two widget outputs, two static forms, all brought to the finished
+    state; closed: its last forms stay, and displaying it again shows nothing."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in [
+        """import math
+from IPython.display import display
+from newo_nb import OnboardingWidget
+from newo_nb.simulator import Simulator
+sim = await Simulator(speed=math.inf).start()
+w = OnboardingWidget(sim.sample_customers()[0], client=sim.client(journal=False))
+display(w)
+display(w)""",
+        "result = await w.run()\nw.close()\ndisplay(w)\nprint('RUN', result.status)",
+    ]], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}})
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWO_")}
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}},
+                   store_widget_state=False).execute(env=env)
+
+    outputs = notebook.cells[0].outputs
+    assert [sorted(o["data"]) for o in outputs] == [
+        [WIDGET_VIEW, "text/plain"], ["text/html"]] * 2
+    for widget, static in (outputs[0:2], outputs[2:4]):
+        assert widget["data"]["text/plain"].endswith("status='finished')")
+        assert "Onboarded" in static["data"]["text/html"]
+    # the closed widget's display added nothing; the run's cell has only its print
+    assert [o["output_type"] for o in notebook.cells[1].outputs] == ["stream"]
+    assert "RUN finished" in notebook.cells[1].outputs[0]["text"]
