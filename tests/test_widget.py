@@ -229,7 +229,8 @@ async def test_every_bad_field_gets_its_own_inline_message(client: NewoClient) -
         message = w._messages[name].value
         assert "newo-field-error" in message, name
         assert expected in message, (name, message)
-    assert w._task is None
+    with pytest.raises(RuntimeError, match="Nothing to wait for"):  # no run was started
+        await w.wait()
     assert not w._start_button.disabled
     assert repr(w) == "OnboardingWidget(source='given client', status='idle')"
 
