@@ -38,7 +38,7 @@ from .._progress import BatchBar
 from .._session import check_timeouts
 from .._types import ENDED_STATUSES
 from . import _render as render
-from ._run import SOURCE_NAMES, RunWidget
+from ._run import SOURCE_NAMES, RunWidget, choose_target
 from ._throttle import RedrawThrottle
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ class BatchOnboardingWidget(RunWidget[OnboardingBatch]):
             raise ValueError(f"concurrency={concurrency} must be 1 or more (businesses "
                              "onboarded at once)")
         check_timeouts(timeout=timeout, silence_timeout=silence_timeout)
-        super().__init__(client=client, speed=speed, simulator=simulator, phase="ready",
+        super().__init__(choose_target(client, speed, simulator), phase="ready",
                          bar_label="Businesses", progress=progress)
         self._bar: BatchBar | None = None  # the text bar, where no front end shows this
         self.concurrency = concurrency

@@ -37,7 +37,7 @@ from .._session import check_timeouts
 from .._state import OnboardingResult, OnboardingState, StepKey
 from .._types import Status, now
 from . import _render as render
-from ._run import SOURCE_NAMES, RunWidget, consume_exception, running_loop
+from ._run import SOURCE_NAMES, RunWidget, choose_target, consume_exception, running_loop
 from ._throttle import RedrawThrottle
 
 if TYPE_CHECKING:
@@ -103,8 +103,8 @@ class OnboardingWidget(RunWidget[OnboardingResult]):
         progress: bool | None = None,
     ) -> None:
         check_timeouts(timeout=timeout, silence_timeout=silence_timeout)
-        super().__init__(client=client, speed=speed, simulator=simulator, replay=replay,
-                         phase="idle", bar_label="Progress", progress=progress)
+        super().__init__(choose_target(client, speed, simulator, replay), phase="idle",
+                         bar_label="Progress", progress=progress)
         self._lines: StepLines | None = None  # a line per step, then a summary, as text
         self.timeout = timeout
         self.silence_timeout = silence_timeout

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from ._throttle import RedrawThrottle
 
 __all__ = ["DISPLAY_INTERVAL", "SOURCE_NAMES", "ProgressBar", "RunController", "RunWidget",
-           "choose_target", "consume_exception", "running_loop"]
+           "Target", "choose_target", "consume_exception", "running_loop"]
 
 log = logging.getLogger("newo_nb.widgets")
 
@@ -78,19 +78,15 @@ class RunController(Generic[T]):
 
     def __init__(
         self,
+        target: Target,
         *,
-        client: NewoClient | None,
-        speed: float | str,
-        simulator: bool | None,
-        replay: str | os.PathLike[str] | Cassette | None = None,
         phase: str,
         start: Callable[[], Any],
         guarded: Callable[[Callable[[], Any]], None],
         tick: Callable[[], None],
     ) -> None:
-        self.client, self.simulator, self.source_kind = choose_target(client, speed,
-                                                                      simulator, replay)
-        self.owns_client = client is None
+        self.client, self.simulator, self.source_kind = target
+        self.owns_client = target.kind != "client"
         self.loop = running_loop()  # where widget callbacks are handed over to
         self.phase = phase
         self.task: asyncio.Task[T] | None = None
@@ -233,21 +229,12 @@ class RunWidget(widgets.VBox, Generic[T]):
     # Click errors a widget already shows in its own way (not in the banner).
     _QUIET_ERRORS: ClassVar[tuple[type[Exception], ...]] = ()
 
-    def __init__(
-        self,
-        *,
-        client: NewoClient | None,
-        speed: float | str,
-        simulator: bool | None,
-        replay: str | os.PathLike[str] | Cassette | None = None,
-        phase: str,
-        bar_label: str,
-        progress: bool | None,
-    ) -> None:
+    def __init__(self, target: Target, *, phase: str, bar_label: str,
+                 progress: bool | None) -> None:
         super().__init__()
         self._runs: RunController[T] = RunController(
-            client=client, speed=speed, simulator=simulator, replay=replay, phase=phase,
-            start=self.start, guarded=self._guarded, tick=lambda: self._throttle.request())
+            target, phase=phase, start=self.start, guarded=self._guarded,
+            tick=lambda: self._throttle.request())
         self._start_button = self._runs.start_button
         self._cancel_button = self._runs.cancel_button
         self._progress = widgets.IntProgress(value=0, min=0, max=1, description=bar_label)
@@ -392,10 +379,19 @@ class RunWidget(widgets.VBox, Generic[T]):
             update_display(static, raw=True, display_id=saved)
 
 
+class Target(NamedTuple):
+    """Where a widget talks to: a client, or the embedded simulator that makes one on
+    first need; ``kind`` is "client" (given), "service" or "simulator"."""
+
+    client: NewoClient | None
+    simulator: Simulator | None
+    kind: str
+
+
 def choose_target(
     client: NewoClient | None, speed: float | str, simulator: bool | None = None,
     replay: str | os.PathLike[str] | Cassette | None = None,
-) -> tuple[NewoClient | None, Simulator | None, str]:
+) -> Target:
     """The given client; else what ``simulator`` says; else the real service when a secret
     is set, and the embedded simulator when none is. A cassette to replay means the
     simulator."""
@@ -408,16 +404,16 @@ def choose_target(
         if simulator is not None:
             raise ValueError(f"simulator={simulator!r} with client=...: give one of them (the "
                              "client decides where the widget talks to)")
-        return client, None, "client"
+        return Target(client, None, "client")
     if simulator is None:
         simulator = not os.environ.get("NEWO_CLIENT_SECRET", "").strip()
     if not simulator:
-        return NewoClient(), None, "service"  # no secret: ConfigurationError says how
+        return Target(NewoClient(), None, "service")  # no secret: ConfigurationError says how
     from ..simulator import Simulator
 
     # A port chosen now lets the sample's website URL be filled in before the simulator
     # starts (lazily, on the running loop, at the first run).
-    return None, Simulator(port=_free_port(), speed=speed, replay=replay), "simulator"
+    return Target(None, Simulator(port=_free_port(), speed=speed, replay=replay), "simulator")
 
 
 def _free_port() -> int:
