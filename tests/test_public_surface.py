@@ -92,3 +92,24 @@ def test_code_outside_the_simulator_uses_its_public_names_only() -> None:
                  if simulator not in path.parents
                  and _PRIVATE_SIMULATOR.search(path.read_text())]
     assert not offenders, f"import newo_nb.simulator's public names instead: {offenders}"
+
+
+# ``from .widgets._render import x``, ``from newo_nb.widgets import _render``, ``import
+# newo_nb.widgets._batch``: a module of the widgets' own, reached from outside them.
+_PRIVATE_WIDGETS = re.compile(
+    r"^\s*(?:from\s+(?:newo_nb\.|\.+)widgets\._\w+\s+import"
+    r"|from\s+(?:newo_nb\.|\.+)widgets\s+import\s+\(?\s*_\w+"
+    r"|import\s+newo_nb\.widgets\._\w+)", re.MULTILINE)
+
+
+def test_code_outside_the_widgets_uses_their_public_names_only() -> None:
+    """Records render their HTML with ``newo_nb._html``, not the widgets' private modules
+    (which would also import ipywidgets to show a result)."""
+    widgets = PACKAGE / "widgets"
+    offenders = [str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("*.py")
+                 if widgets not in path.parents
+                 and _PRIVATE_WIDGETS.search(path.read_text())]
+    assert not offenders, f"import newo_nb.widgets' public names instead: {offenders}"
+    assert _PRIVATE_WIDGETS.search("        from .widgets._render import batch_html")
+    assert _PRIVATE_WIDGETS.search("from newo_nb.widgets import _render as render")
+    assert not _PRIVATE_WIDGETS.search("    from .widgets import BatchOnboardingWidget")
