@@ -24,6 +24,8 @@ from aiohttp import web
 from newo_nb import BatchOnboardingWidget, Customer, NewoClient, OnboardingBatch
 from newo_nb.simulator import Faults, Simulator
 
+from ._widgets import shown
+
 HOSTILE = "<script>alert(1)</script>"
 # breaks out of quoted attributes (the error's title), then markup of every kind
 EVERY_KIND = "\"'><svg onload=alert(1)> <img src=x onerror=alert(1)> <a href=\"javascript:x\">x</a>"
@@ -108,22 +110,6 @@ def all_widget_state(root: ipywidgets.Widget) -> str:
         states.append(widget.get_state())
         stack.extend(getattr(widget, "children", ()))
     return json.dumps(states, default=str)
-
-
-async def shown(widget: Any, predicate: Callable[[Any], bool], timeout: float = 20.0) -> Any:
-    """Wait until ``widget.value`` satisfies ``predicate`` (checked on every change)."""
-    done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-
-    def check(_: Any = None) -> None:
-        if not done.done() and predicate(widget.value):
-            done.set_result(widget.value)
-
-    widget.observe(check, names="value")
-    try:
-        check()
-        return await asyncio.wait_for(done, timeout)
-    finally:
-        widget.unobserve(check, names="value")
 
 
 async def table_shown(w: BatchOnboardingWidget, predicate: Callable[[str], bool],

@@ -8,7 +8,6 @@ form in a real kernel, a saved notebook and its HTML export is in
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import uuid
@@ -29,6 +28,8 @@ from newo_nb import (
 from newo_nb.simulator import Faults, Simulator
 from newo_nb.widgets import _render as render
 from newo_nb.widgets._batch import PAGE_SIZE, redraw_rate
+
+from ._widgets import shown
 
 HOSTILE = ("\"'><script>window.__xss=1</script><img src=x onerror=alert(1)> "
            "<a href=\"javascript:x\">x</a><svg onload=alert(1)>")
@@ -241,22 +242,6 @@ async def test_running_and_failed_businesses_come_first(
     assert {s for _, s in rows[2:]} == {"finished"}
     w.cancel()
     await w.wait()
-
-
-async def shown(widget: Any, predicate: Any, timeout: float = 30.0) -> Any:
-    """Wait until ``widget.value`` satisfies ``predicate`` (checked on every change)."""
-    done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-
-    def check(_: Any = None) -> None:
-        if not done.done() and predicate(widget.value):
-            done.set_result(widget.value)
-
-    widget.observe(check, names="value")
-    try:
-        check()
-        return await asyncio.wait_for(done, timeout)
-    finally:
-        widget.unobserve(check, names="value")
 
 
 async def test_bytes_per_redraw_are_bounded_by_the_page_not_the_batch(

@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import ipywidgets
@@ -33,23 +32,9 @@ from newo_nb.simulator import Faults, Simulator
 from newo_nb.widgets import OnboardingWidget, RedrawThrottle
 from newo_nb.widgets import _render as render
 
+from ._widgets import shown
+
 HOSTILE = "<script>alert(1)</script>"
-
-
-async def shown(widget: Any, predicate: Callable[[Any], bool], timeout: float = 10.0) -> Any:
-    """Wait until ``widget.value`` satisfies ``predicate`` (checked on every change)."""
-    done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-
-    def check(_: Any = None) -> None:
-        if not done.done() and predicate(widget.value):
-            done.set_result(widget.value)
-
-    widget.observe(check, names="value")
-    try:
-        check()
-        return await asyncio.wait_for(done, timeout)
-    finally:
-        widget.unobserve(check, names="value")
 
 
 def table_steps(w: OnboardingWidget) -> list[int]:
