@@ -21,9 +21,10 @@ import logging
 import os
 import secrets
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 import pandas as pd
 
@@ -47,11 +48,16 @@ from ._state import OnboardingResult
 from ._types import BUSINESS_STATUSES, BatchStatus, BusinessStatus, now
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     from ._client import NewoClient
     from ._session import OnboardingSession
 
-__all__ = ["QUEUED_ROW", "BatchStatus", "BusinessRow", "BusinessStatus", "OnboardingBatch",
-           "ParsedCustomers", "load_batch", "load_journal", "parse_customers"]
+    # a client, or an async function giving one when the run starts
+    ClientSource: TypeAlias = NewoClient | Callable[[], Awaitable[NewoClient]]
+
+__all__ = ["QUEUED_ROW", "BatchOptions", "BatchStatus", "BusinessRow", "BusinessStatus",
+           "OnboardingBatch", "ParsedCustomers", "load_batch", "load_journal", "parse_customers"]
 
 log = logging.getLogger("newo_nb.batch")
 
@@ -89,6 +95,18 @@ PROGRESS_COLUMNS = ("external_id", "status", "steps_received", "max_steps", "bus
 _NOT_STARTED = "the batch was cancelled before this business started"
 
 
+class BatchOptions(TypedDict, total=False):
+    """The keywords :class:`OnboardingBatch` and :meth:`NewoClient.onboard_many` share (the
+    defaults are :class:`OnboardingBatch`'s)."""
+
+    concurrency: int
+    timeout: float
+    silence_timeout: float
+    force: bool
+    on_event: EventCallback | None
+    on_status: StatusCallback | None
+
+
 class OnboardingBatch:
     """Onboard many customers; per-business live state while running, frames after.
 
@@ -104,14 +122,16 @@ class OnboardingBatch:
     >>> task = asyncio.ensure_future(batch.run())
     >>> batch.status_of("sample-bean-and-bloom-cafe"), batch.counts(), batch.progress()
 
-    ``on_event(external_id, event)`` is called for every event of every business (new
-    ones only, duplicates dropped), ``on_status(external_id, status)`` when a business
-    starts and when it ends. Both run on the event loop and must be quick.
+    ``client`` is a :class:`NewoClient`, or an async function giving one when the run starts
+    (a widget starts its simulator then). ``on_event(external_id, event)`` is called for
+    every event of every business (new ones only, duplicates dropped), ``on_status(external_id,
+    status)`` when a business starts and when it ends. Both run on the event loop and must be
+    quick. A batch loaded from a journal (:func:`load_batch`) is a record: it cannot run.
     """
 
     def __init__(
         self,
-        client: NewoClient | None,
+        client: ClientSource,
         customers: CustomersInput,
         *,
         concurrency: int = 8,
@@ -122,42 +142,47 @@ class OnboardingBatch:
         on_status: StatusCallback | None = None,
         batch_id: str | None = None,
     ) -> None:
-        if concurrency < 1:
-            raise ValueError(f"concurrency={concurrency} must be 1 or more")
-        check_timeouts(timeout=timeout, silence_timeout=silence_timeout)
-        self.client = client
-        self.concurrency = concurrency
-        self.timeout = timeout
-        self.silence_timeout = silence_timeout
-        self.force = force
-        self.on_event = on_event
-        self.on_status = on_status
-        self.batch_id = batch_id or _new_batch_id()
-        self.customers, self._problems = parse_customers(customers)
-        self._ids = [customer.external_id for _, customer in self.customers]  # input order
-        self._replayed: list[OnboardingResult] | None = None  # set for journal-loaded batches
-        self.sessions: dict[str, OnboardingSession] = {}  # started ones, live
-        self.reused: set[str] = set()  # answered from the journal, not run again
-        self.status: BatchStatus = "ready"
-        self.started_at: dt.datetime | None = None
-        self.ended_at: dt.datetime | None = None
-        self._results: dict[str, OnboardingResult] = {}
+        runner = _BatchRunner(client, concurrency=concurrency, timeout=timeout,
+                              silence_timeout=silence_timeout, force=force)
+        valid, problems = parse_customers(customers)
+        self._setup(batch_id or _new_batch_id(), valid, problems, runner=runner,
+                    on_event=on_event, on_status=on_status)
 
     @classmethod
     def from_stored(cls, stored: Sequence[StoredRun], *, invalid: list[dict[str, Any]],
                     batch_id: str | None) -> OnboardingBatch:
         """A finished batch made of journalled runs (see :func:`newo_nb.load_journal`)."""
-        batch = cls(None, [], batch_id=batch_id or "journal")
-        batch.customers = [(i, run.customer) for i, run in enumerate(stored)
-                           if run.customer is not None]
-        batch._ids = [run.result.external_id for run in stored]
-        batch._results = {run.result.external_id: run.result for run in stored}
-        batch._replayed = [run.result for run in stored]  # every_run may repeat a customer
-        batch._problems = list(invalid)
-        batch.status = "finished"
-        starts = [r.result.started_at for r in stored if r.result.started_at]
-        batch.started_at = min(starts) if starts else None
+        starts = [run.result.started_at for run in stored if run.result.started_at]
+        batch = cls.__new__(cls)
+        batch._setup(batch_id or "journal",
+                     [(i, run.customer) for i, run in enumerate(stored)
+                      if run.customer is not None],
+                     list(invalid), results=[run.result for run in stored], status="finished",
+                     started_at=min(starts) if starts else None)
         return batch
+
+    def _setup(self, batch_id: str, customers: list[tuple[int, Customer]],
+               problems: list[dict[str, Any]], *, runner: _BatchRunner | None = None,
+               on_event: EventCallback | None = None, on_status: StatusCallback | None = None,
+               results: list[OnboardingResult] | None = None, status: BatchStatus = "ready",
+               started_at: dt.datetime | None = None) -> None:
+        """The one constructor: a batch to run (``runner``) or a record of stored ``results``
+        (in order; ``every_run`` may repeat a customer)."""
+        self.batch_id = batch_id
+        self.customers = customers
+        self.on_event = on_event
+        self.on_status = on_status
+        self.status: BatchStatus = status
+        self.started_at = started_at
+        self.ended_at: dt.datetime | None = None
+        self.sessions: dict[str, OnboardingSession] = {}  # started ones, live
+        self.reused: set[str] = set()  # answered from the journal, not run again
+        self._runner = runner  # None: a record, it cannot run
+        self._problems = problems
+        self._replayed = results
+        self._results = {result.external_id: result for result in results or ()}
+        self._ids = ([result.external_id for result in results] if results is not None
+                     else [customer.external_id for _, customer in customers])  # input order
 
     # -- live state -----------------------------------------------------------------------
 
@@ -307,63 +332,11 @@ class OnboardingBatch:
 
     async def run(self) -> OnboardingBatch:
         """Onboard every valid customer; returns self. Cancelling cancels every session."""
-        if self.status != "ready" or self.client is None:
+        if self.status != "ready" or self._runner is None:
             raise RuntimeError("this batch has already run (or was loaded from a journal); "
                                "make a new one with client.onboard_many(...)")
-        self.status, self.started_at = "running", now()
-        self._journal_batch_started()
-        queue = deque(customer for _, customer in self.customers)
-        with short_collector_pauses():  # the kernel's loop never waits on a long GC walk
-            workers = [asyncio.ensure_future(self._worker(queue))
-                       for _ in range(min(self.concurrency, len(queue)))]
-            try:
-                if workers:
-                    await asyncio.gather(*workers)
-                self.status = "finished"
-            except asyncio.CancelledError:
-                await self._cancel(workers)
-                raise
-            finally:
-                self.ended_at = now()
-                self._journal_batch_ended()
+        await self._runner.run(self)
         return self
-
-    async def _cancel(self, workers: list[asyncio.Task[None]]) -> None:
-        for worker in workers:
-            worker.cancel()
-        if workers:
-            await asyncio.wait(workers)  # each session closes and keeps what it received
-        for external_id in self._ids:  # still queued, or cancelled before its session began
-            if external_id not in self._results:
-                self._ended(external_id,
-                            OnboardingResult(external_id, "cancelled", error=_NOT_STARTED))
-        self.status = "cancelled"
-
-    async def _worker(self, queue: deque[Customer]) -> None:
-        while queue:
-            customer = queue.popleft()
-            await self._onboard(customer)
-
-    async def _onboard(self, customer: Customer) -> None:
-        assert self.client is not None
-        external_id = customer.external_id
-        # The session reuses a finished run, attaches to an interrupted one or sends anew.
-        session = self.client.session(customer, on_event=self._relay(external_id),
-                                      timeout=self.timeout, silence_timeout=self.silence_timeout,
-                                      force=self.force, batch_id=self.batch_id)
-        self.sessions[external_id] = session
-        self._notify(external_id, "running")
-        try:
-            result = await session.run()
-        except asyncio.CancelledError:
-            self._ended(external_id, session.result or session.snapshot("cancelled"))
-            raise
-        except Exception as exc:  # one business failing must not stop the others
-            log.warning("onboarding %s failed: %s", external_id, exc)
-            result = session.snapshot("error", reason=_describe(exc))
-        if session.route == "reused":
-            self.reused.add(external_id)
-        self._ended(external_id, result)
 
     def _relay(self, external_id: str) -> Callable[[ServerEvent], None] | None:
         callback = self.on_event
@@ -387,17 +360,84 @@ class OnboardingBatch:
         except Exception:  # an observer's bug must not end the batch
             log.exception("on_status callback failed for %s", external_id)
 
-    def _journal_batch_started(self) -> None:
-        client = self.client
-        if client is not None and client.journal is not None and self.started_at is not None:
-            client.journal.batch_started(self.batch_id, service=client.base_url,
-                                         size=len(self.customers), invalid=self._problems,
-                                         started_at=self.started_at)
 
-    def _journal_batch_ended(self) -> None:
-        journal = self.client.journal if self.client else None
-        if journal is not None and self.ended_at is not None:
-            journal.batch_ended(self.batch_id, self.status, self.ended_at)
+@dataclass(frozen=True)
+class _BatchRunner:
+    """What only a batch that runs needs: the client (or where to get it), how many
+    businesses run at once, and each session's limits. A loaded batch has none."""
+
+    client: ClientSource
+    concurrency: int
+    timeout: float
+    silence_timeout: float
+    force: bool
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ValueError(f"concurrency={self.concurrency} must be 1 or more")
+        check_timeouts(timeout=self.timeout, silence_timeout=self.silence_timeout)
+
+    async def run(self, batch: OnboardingBatch) -> None:
+        client = await self.client() if callable(self.client) else self.client
+        batch.status, batch.started_at = "running", now()
+        journal = client.journal
+        if journal is not None:
+            journal.batch_started(batch.batch_id, service=client.base_url,
+                                  size=len(batch.customers), invalid=batch._problems,
+                                  started_at=batch.started_at)
+        queue = deque(customer for _, customer in batch.customers)
+        with short_collector_pauses():  # the kernel's loop never waits on a long GC walk
+            workers = [asyncio.ensure_future(self._worker(client, batch, queue))
+                       for _ in range(min(self.concurrency, len(queue)))]
+            try:
+                if workers:
+                    await asyncio.gather(*workers)
+                batch.status = "finished"
+            except asyncio.CancelledError:
+                await _cancel(batch, workers)
+                raise
+            finally:
+                batch.ended_at = now()
+                if journal is not None:
+                    journal.batch_ended(batch.batch_id, batch.status, batch.ended_at)
+
+    async def _worker(self, client: NewoClient, batch: OnboardingBatch,
+                      queue: deque[Customer]) -> None:
+        while queue:
+            await self._onboard(client, batch, queue.popleft())
+
+    async def _onboard(self, client: NewoClient, batch: OnboardingBatch,
+                       customer: Customer) -> None:
+        external_id = customer.external_id
+        # The session reuses a finished run, attaches to an interrupted one or sends anew.
+        session = client.session(customer, on_event=batch._relay(external_id),
+                                 timeout=self.timeout, silence_timeout=self.silence_timeout,
+                                 force=self.force, batch_id=batch.batch_id)
+        batch.sessions[external_id] = session
+        batch._notify(external_id, "running")
+        try:
+            result = await session.run()
+        except asyncio.CancelledError:
+            batch._ended(external_id, session.result or session.snapshot("cancelled"))
+            raise
+        except Exception as exc:  # one business failing must not stop the others
+            log.warning("onboarding %s failed: %s", external_id, exc)
+            result = session.snapshot("error", reason=_describe(exc))
+        if session.route == "reused":
+            batch.reused.add(external_id)
+        batch._ended(external_id, result)
+
+
+async def _cancel(batch: OnboardingBatch, workers: list[asyncio.Task[None]]) -> None:
+    for worker in workers:
+        worker.cancel()
+    if workers:
+        await asyncio.wait(workers)  # each session closes and keeps what it received
+    for external_id in batch._ids:  # still queued, or cancelled before its session began
+        if external_id not in batch._results:
+            batch._ended(external_id,
+                         OnboardingResult(external_id, "cancelled", error=_NOT_STARTED))
+    batch.status = "cancelled"
 
 
 # -- input ---------------------------------------------------------------------------------

@@ -45,7 +45,9 @@ from ._protocol import AgentInfo, AgentRequest, OnboardingStarted, ServerEvent, 
 from ._realtime import RawEventHandler, RealtimeConnection, ReconnectPolicy
 
 if TYPE_CHECKING:
-    from ._batch import CustomersInput, EventCallback, OnboardingBatch, StatusCallback
+    from typing_extensions import Unpack  # typing.Unpack from 3.11
+
+    from ._batch import BatchOptions, CustomersInput, OnboardingBatch
     from ._session import OnboardingSession
     from ._state import OnboardingResult
 
@@ -315,36 +317,28 @@ class NewoClient:
         return stored
 
     async def onboard_many(
-        self,
-        customers: CustomersInput,
-        *,
-        concurrency: int = 8,
-        timeout: float = 600.0,
-        silence_timeout: float = 45.0,
-        force: bool = False,
-        on_event: EventCallback | None = None,
-        on_status: StatusCallback | None = None,
-        progress: bool = False,
+        self, customers: CustomersInput, *, progress: bool = False,
+        **options: Unpack[BatchOptions],
     ) -> OnboardingBatch:
-        """Onboard many customers, at most ``concurrency`` at once (see
-        :class:`~newo_nb.OnboardingBatch`). ``customers``: Customers, dicts, or a DataFrame
-        with the argument columns; bad rows land in ``batch.invalid`` and the rest run. A
-        business that fails ends with status "error" and the others carry on; customers the
-        journal shows finished are not onboarded again unless ``force=True``.
-        ``progress=True`` shows a text progress bar with the count of each status on
-        stderr, then a summary (for terminals, scripts and CI).
+        """Onboard many customers, at most ``concurrency`` at once; the keywords are
+        :class:`~newo_nb.OnboardingBatch`'s (``concurrency=8``, ``timeout=600.0``,
+        ``silence_timeout=45.0``, ``force=False``, ``on_event``, ``on_status``).
+        ``customers``: Customers, dicts, or a DataFrame with the argument columns; bad rows
+        land in ``batch.invalid`` and the rest run. A business that fails ends with status
+        "error" and the others carry on; customers the journal shows finished are not
+        onboarded again unless ``force=True``. ``progress=True`` shows a text progress bar
+        with the count of each status on stderr, then a summary (for terminals, scripts
+        and CI).
         """
         from ._batch import OnboardingBatch
 
-        batch = OnboardingBatch(self, customers, concurrency=concurrency, timeout=timeout,
-                                silence_timeout=silence_timeout, force=force,
-                                on_event=on_event, on_status=on_status)
+        batch = OnboardingBatch(self, customers, **options)
         if not progress:
             return await batch.run()
         from ._progress import BatchBar
 
         bar = BatchBar(len(batch))
-        batch.on_status = _both(on_status, bar)
+        batch.on_status = _both(batch.on_status, bar)
         try:
             return await batch.run()
         finally:
@@ -376,10 +370,8 @@ class NewoClient:
         try:
             response = await self._http.request(method, url, params=params, json=json,
                                                 headers={"Origin": self.origin})
-        except httpx.TimeoutException as exc:
-            raise _TimeoutNoAnswer(self.base_url, path, exc) from None
-        except httpx.TransportError as exc:
-            raise _NoConnection(self.base_url, path, exc) from None
+        except httpx.TransportError as exc:  # timeouts included
+            raise _unanswered(self.base_url, path, exc) from None
         if response.is_success:
             return _body(response)
         raise _status_error(self.base_url, path, response)
@@ -388,22 +380,32 @@ class NewoClient:
 # -- errors and retry decisions -----------------------------------------------------------
 
 
-class _NoConnection(APIConnectionError):
-    def __init__(self, host: str, path: str, exc: httpx.TransportError) -> None:
-        self.never_opened = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
-        super().__init__(
-            f"Could not reach {host} for {path} ({type(exc).__name__}: {exc}). "
-            "Check the network and NEWO_BASE_URL."
-        )
+class _Unanswered:
+    """Mixed into the connection errors raised here: ``never_opened`` is whether the
+    request never reached the service (so a write may be retried)."""
+
+    never_opened = False
 
 
-class _TimeoutNoAnswer(APITimeoutError):
-    def __init__(self, host: str, path: str, exc: httpx.TimeoutException) -> None:
-        self.never_opened = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
-        super().__init__(
-            f"{host} did not answer {path} in time ({type(exc).__name__}). "
-            "The service may be slow; try again, or raise timeout=..."
-        )
+class _NoConnection(_Unanswered, APIConnectionError):
+    pass
+
+
+class _TimeoutNoAnswer(_Unanswered, APITimeoutError):
+    pass
+
+
+def _unanswered(host: str, path: str, exc: httpx.TransportError) -> APIConnectionError:
+    error: _NoConnection | _TimeoutNoAnswer
+    if isinstance(exc, httpx.TimeoutException):
+        error = _TimeoutNoAnswer(f"{host} did not answer {path} in time ({type(exc).__name__}). "
+                                 "The service may be slow; try again, or raise timeout=...")
+    else:
+        error = _NoConnection(f"Could not reach {host} for {path} ({type(exc).__name__}: {exc}). "
+                              "Check the network and NEWO_BASE_URL.")
+    error.never_opened = isinstance(
+        exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    return error
 
 
 def _body(response: httpx.Response) -> Any:
@@ -464,7 +466,7 @@ def _retryable(exc: BaseException, *, read: bool) -> bool:
         return True
     if isinstance(exc, ServerError):
         return exc.status_code == 503 or read  # 503: refused before processing
-    if isinstance(exc, _NoConnection | _TimeoutNoAnswer):
+    if isinstance(exc, _Unanswered):
         return exc.never_opened or read
     return False
 

@@ -183,9 +183,9 @@ class LeaseHolder:
     expires_at: float
 
     def __str__(self) -> str:
-        here = "this process" if self.pid == os.getpid() and self.host == _HOST else (
-            f"process {self.pid} on {self.host}")
-        return here
+        if self.pid == os.getpid() and self.host == _HOST:
+            return "this process"
+        return f"process {self.pid} on {self.host}"
 
 
 @dataclass(frozen=True, slots=True)

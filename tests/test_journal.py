@@ -83,6 +83,22 @@ async def test_a_failed_run_is_onboarded_again(
     assert sim.onboardings_started(customer.external_id) == 2
 
 
+async def test_a_batch_loaded_from_the_journal_is_a_record_that_cannot_run(
+    sim: Simulator, jclient: NewoClient, journal_path: Path
+) -> None:
+    customers = sim.sample_customers()[:2]
+    batch = await jclient.onboard_many(customers)
+    reloaded = load_journal(journal_path, batch_id="latest")
+    assert (reloaded.status, len(reloaded), reloaded.counts()["finished"]) == ("finished", 2, 2)
+    assert batch.started_at is not None
+    assert reloaded.started_at is not None
+    assert reloaded.started_at >= batch.started_at  # its first run's start
+    assert reloaded.row(customers[1].external_id) == batch.row(customers[1].external_id)
+    with pytest.raises(RuntimeError, match="loaded from a journal"):
+        await reloaded.run()
+    assert [sim.onboardings_started(c.external_id) for c in customers] == [1, 1]
+
+
 async def test_batch_reuses_finished_customers_and_keeps_them_in_the_new_batch(
     sim: Simulator, jclient: NewoClient, journal_path: Path
 ) -> None:

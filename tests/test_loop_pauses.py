@@ -11,15 +11,16 @@ from collections.abc import Iterator
 import pytest
 
 from newo_nb import NewoClient, ServerEvent
-from newo_nb._collector import GC_FREEZE_ENV, short_collector_pauses
+from newo_nb._collector import GC_FREEZE_ENV, INTERPRETER_FROZEN, short_collector_pauses
 from newo_nb.simulator import Simulator
 
 
 @pytest.fixture(autouse=True)
 def _collector_as_found() -> Iterator[None]:
-    assert gc.get_freeze_count() == 0
+    # Nothing frozen but what the interpreter keeps there itself (Python 3.12 does).
+    assert gc.get_freeze_count() <= INTERPRETER_FROZEN
     yield
-    assert gc.get_freeze_count() == 0, "a test left objects frozen"
+    assert gc.get_freeze_count() <= INTERPRETER_FROZEN, "a test left objects frozen"
 
 
 async def test_a_batch_freezes_the_older_heap_while_it_runs(
@@ -32,8 +33,8 @@ async def test_a_batch_freezes_the_older_heap_while_it_runs(
 
     await client.onboard_many(sim.sample_customers()[:3], on_event=on_event)
     assert frozen_while_running
-    assert min(frozen_while_running) > 0  # collections skipped what existed before
-    assert gc.get_freeze_count() == 0  # and the whole heap is the collector's again
+    assert min(frozen_while_running) > INTERPRETER_FROZEN  # collections skip the older heap
+    assert gc.get_freeze_count() <= INTERPRETER_FROZEN  # and it is the collector's again
 
 
 def test_full_collections_walk_only_what_is_newer() -> None:
@@ -46,8 +47,8 @@ def test_full_collections_walk_only_what_is_newer() -> None:
         assert gc.get_freeze_count() >= before + len(newer)
         with short_collector_pauses():  # a second batch at the same time
             pass
-        assert gc.get_freeze_count() > 0  # the first one still runs
-    assert gc.get_freeze_count() == 0
+        assert gc.get_freeze_count() > INTERPRETER_FROZEN  # the first one still runs
+    assert gc.get_freeze_count() <= INTERPRETER_FROZEN
 
 
 def test_someone_else_s_freeze_and_the_setting_are_respected(
@@ -64,7 +65,7 @@ def test_someone_else_s_freeze_and_the_setting_are_respected(
         gc.unfreeze()
     monkeypatch.setenv(GC_FREEZE_ENV, "off")
     with short_collector_pauses():
-        assert gc.get_freeze_count() == 0
+        assert gc.get_freeze_count() <= INTERPRETER_FROZEN
 
 
 async def test_a_session_freezes_while_it_runs_and_lets_its_connection_go(
@@ -87,4 +88,4 @@ async def test_a_session_freezes_while_it_runs_and_lets_its_connection_go(
     assert seen
     assert seen[0]() is None  # the socket.io client is gone; the result is kept
     assert len(session.state.steps) > 0
-    assert min(frozen) > 0
+    assert min(frozen) > INTERPRETER_FROZEN

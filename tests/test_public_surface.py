@@ -8,8 +8,10 @@ a separate service, its private modules are its own.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -94,22 +96,61 @@ def test_code_outside_the_simulator_uses_its_public_names_only() -> None:
     assert not offenders, f"import newo_nb.simulator's public names instead: {offenders}"
 
 
-# ``from .widgets._render import x``, ``from newo_nb.widgets import _render``, ``import
-# newo_nb.widgets._batch``: a module of the widgets' own, reached from outside them.
-_PRIVATE_WIDGETS = re.compile(
-    r"^\s*(?:from\s+(?:newo_nb\.|\.+)widgets\._\w+\s+import"
-    r"|from\s+(?:newo_nb\.|\.+)widgets\s+import\s+\(?\s*_\w+"
-    r"|import\s+newo_nb\.widgets\._\w+)", re.MULTILINE)
+# -- private modules stay inside their package ----------------------------------------------
 
 
-def test_code_outside_the_widgets_uses_their_public_names_only() -> None:
-    """Records render their HTML with ``newo_nb._html``, not the widgets' private modules
-    (which would also import ipywidgets to show a result)."""
-    widgets = PACKAGE / "widgets"
-    offenders = [str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("*.py")
-                 if widgets not in path.parents
-                 and _PRIVATE_WIDGETS.search(path.read_text())]
-    assert not offenders, f"import newo_nb.widgets' public names instead: {offenders}"
-    assert _PRIVATE_WIDGETS.search("        from .widgets._render import batch_html")
-    assert _PRIVATE_WIDGETS.search("from newo_nb.widgets import _render as render")
-    assert not _PRIVATE_WIDGETS.search("    from .widgets import BatchOnboardingWidget")
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported(path: Path) -> Iterator[str]:
+    """Every module ``path`` imports (at the top or deferred), as an absolute name; for
+    ``from X import y``, also ``X.y`` when that is a module."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = (package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                    ) if node.level else ""
+            module = ".".join(part for part in (base, node.module or "") if part)
+            yield module
+            yield from (f"{module}.{alias.name}" for alias in node.names
+                        if _is_module(f"{module}.{alias.name}"))
+
+
+def _is_module(name: str) -> bool:
+    where = PACKAGE.parent.joinpath(*name.split("."))
+    return where.with_suffix(".py").is_file() or (where / "__init__.py").is_file()
+
+
+def _owners_of_private_parts(module: str) -> Iterator[str]:
+    """The packages whose private parts ``module`` names: ``a.b._c._d`` → ``a.b``, ``a.b._c``."""
+    parts = module.split(".")
+    for i, part in enumerate(parts):
+        if part.startswith("_") and not part.startswith("__"):
+            yield ".".join(parts[:i])
+
+
+def test_no_module_imports_a_private_module_of_a_package_it_is_not_in() -> None:
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        importer = _module_name(path)
+        for module in _imported(path):
+            if not module.startswith("newo_nb"):
+                continue
+            for owner in _owners_of_private_parts(module):
+                if importer != owner and not importer.startswith(owner + "."):
+                    offenders.append(f"{importer} imports {module}")
+    assert not offenders, ("import the package's public names instead (export them from "
+                           f"its __init__): {sorted(set(offenders))}")
+
+
+def test_the_private_import_check_can_fail() -> None:
+    owners = list(_owners_of_private_parts("newo_nb.simulator._extract._text"))
+    assert owners == ["newo_nb.simulator", "newo_nb.simulator._extract"]
+    # the records' HTML is newo_nb._html's, so the widgets' private modules are theirs
+    assert list(_owners_of_private_parts("newo_nb.widgets._render")) == ["newo_nb.widgets"]

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, TypedDict
 
-from ._extract import parse_hours
-from ._extract._text import fold, language_code
+from ._extract import fold, language_code, parse_hours
 
 __all__ = ["SampleCustomer", "SampleSite", "answer_matches", "load_catalog", "site_html"]
 

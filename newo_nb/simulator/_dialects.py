@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._extract import Fact
+from ._faults import overlaid
 
 __all__ = ["DIALECTS", "Dialect", "PlannedStep"]
 
@@ -122,12 +123,7 @@ class Dialect:
 
     def merged(self, other: Dialect | None) -> Dialect:
         """``other``'s non-default settings over this one's."""
-        if other is None:
-            return self
-        default = Dialect()
-        changes = {f.name: getattr(other, f.name) for f in dataclasses.fields(other)
-                   if getattr(other, f.name) != getattr(default, f.name)}
-        return dataclasses.replace(self, **changes)
+        return overlaid(self, other)
 
     # -- speaking -------------------------------------------------------------------------
 

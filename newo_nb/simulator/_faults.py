@@ -10,9 +10,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-__all__ = ["Faults"]
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+__all__ = ["Faults", "overlaid"]
+
+Settings = TypeVar("Settings", bound="DataclassInstance")  # its fields all have defaults
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +73,15 @@ class Faults:
 
     def merged(self, other: Faults | None) -> Faults:
         """``other``'s non-default settings over this one's."""
-        if other is None:
-            return self
-        default = Faults()
-        changes = {f.name: getattr(other, f.name) for f in dataclasses.fields(other)
-                   if getattr(other, f.name) != getattr(default, f.name)}
-        return dataclasses.replace(self, **changes)
+        return overlaid(self, other)
+
+
+def overlaid(base: Settings, other: Settings | None) -> Settings:
+    """``other``'s non-default settings over ``base``'s, for any settings dataclass whose
+    fields all have defaults (:class:`Faults`, the dialects)."""
+    if other is None:
+        return base
+    default = type(other)()
+    changes = {f.name: getattr(other, f.name) for f in dataclasses.fields(other)
+               if getattr(other, f.name) != getattr(default, f.name)}
+    return dataclasses.replace(base, **changes)

@@ -6,7 +6,7 @@ French, over the name, services, description, title and FAQ. ``agent_persona`` p
 agent title that fits the industry and a name, in the site's language, that stays the same
 for the same seed.
 
->>> from ._extract import Fact
+>>> from ._extract import Fact, fold, language_code
 >>> classify_industry([Fact("business_name", "Rapid Rooter Plumbing", "stage")])
 'Home Services'
 >>> agent_persona("Restaurant", "Spanish (es)", "sample-la-casa")[1]
@@ -20,8 +20,7 @@ import itertools
 import re
 from collections.abc import Iterable
 
-from ._extract import Fact
-from ._extract._text import fold, language_code
+from ._extract import Fact, fold, language_code
 
 __all__ = ["INDUSTRIES", "agent_persona", "classify_industry"]
 

@@ -25,6 +25,7 @@ import json
 import math
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from .._cassette import Cassette, RawEvent
@@ -45,20 +46,24 @@ _FINISHING = (ScrapingFinished, OnboardingFinished)
 _ADAPTED_ARGUMENTS = ("email", "referral", "phone_number", "source", "external_customer_id")
 
 
+@dataclass
 class ReplayRun:
     """The replay of ``cassette`` for one ``onboarding_started`` of ``actor``."""
 
-    def __init__(self, actor: Actor, faults: Faults, cassette: Cassette, *, emit: EmitNamed,
-                 abort: Callable[[str], int], connector_idn: str, speed: float) -> None:
-        self.actor = actor
-        self.faults = faults
-        self.cassette = cassette
-        self.emit = emit
-        self.abort = abort
-        self.connector_idn = connector_idn
-        self.speed = speed
-        self.decoded = cassette.decoded()
-        self.adapt = _adapter(cassette, self.decoded, actor)
+    actor: Actor
+    faults: Faults
+    cassette: Cassette
+    _: KW_ONLY
+    emit: EmitNamed
+    abort: Callable[[str], int]
+    connector_idn: str
+    speed: float
+    decoded: list[ServerEvent] = field(init=False)
+    adapt: Callable[[Any], Any] = field(init=False)  # a recorded payload made the actor's
+
+    def __post_init__(self) -> None:
+        self.decoded = self.cassette.decoded()
+        self.adapt = _adapter(self.cassette, self.decoded, self.actor)
 
     async def __call__(self) -> None:
         actor, faults = self.actor, self.faults

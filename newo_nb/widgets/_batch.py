@@ -155,7 +155,8 @@ class BatchOnboardingWidget(RunWidget[OnboardingBatch]):
             raise RuntimeError("A batch is already running: await w.wait(), or w.cancel() "
                                "it first.")
         loop = self._runs.loop_to_start_on()
-        batch = OnboardingBatch(self._runs.client, self._parsed, concurrency=self.concurrency,
+        batch = OnboardingBatch(self._runs.ensure_client, self._parsed,
+                                concurrency=self.concurrency,
                                 timeout=self.timeout, silence_timeout=self.silence_timeout,
                                 force=self.force, on_event=self.handle_event,
                                 on_status=self.handle_status)
@@ -225,7 +226,6 @@ class BatchOnboardingWidget(RunWidget[OnboardingBatch]):
         try:
             if self._runs.cancel_requested:  # cancelled before the task's first step
                 raise asyncio.CancelledError
-            batch.client = await self._runs.ensure_client()
             await batch.run()
         except asyncio.CancelledError:
             self._end(batch, None)

@@ -34,7 +34,7 @@ from ._hours import format_hours, parse_hours, read_working_hours
 from ._language import read_language
 from ._page import Page
 from ._services import read_services
-from ._text import MAX_ANSWER_CHARS, bounded
+from ._text import MAX_ANSWER_CHARS, bounded, fold, language_code
 
 __all__ = [
     "MAX_ANSWER_CHARS",
@@ -44,7 +44,9 @@ __all__ = [
     "Fact",
     "Question",
     "extract_facts",
+    "fold",
     "format_hours",
+    "language_code",
     "parse_hours",
 ]
 
