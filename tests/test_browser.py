@@ -61,3 +61,5 @@ def _check_finished_run(page: object) -> None:
     assert "Onboarded" in card
     assert "Bella Notte Trattoria" in card
     assert "Embedded simulator at" in page.inner_text(".newo-source:visible")
+    assert page.locator(".newo-static").count() == 1  # its static form, beside it
+    assert page.locator(".newo-static:visible").count() == 0  # hidden by the live view

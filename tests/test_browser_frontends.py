@@ -82,6 +82,7 @@ def _check_finished_batch(page: object) -> None:
     rows = page.eval_on_selector_all(
         "tr:visible", "rows => rows.filter(r => r.textContent.includes('sample-')).length")
     assert rows == 6  # one table row per business, each shown
+    assert page.locator(".newo-static:visible").count() == 0  # the live view hides it
 
 
 class App:
@@ -206,6 +207,8 @@ def _check_finished_run(page: object) -> None:
                                       "rows => rows.map(r => r.dataset.step)")
     assert [int(n) for n in shown] == list(range(1, int(match.group(3)) + 1))
     _check_result_card(page)
+    assert page.locator(".newo-static").count() == 1  # its static form, beside it
+    assert page.locator(".newo-static:visible").count() == 0  # hidden by the live view
 
 
 def _check_result_card(page: object) -> None:
