@@ -91,7 +91,10 @@ def test_reopened_without_widget_state_shows_the_finished_result(
         page.screenshot(path=str(tmp_path / f"{app}-stranger.png"), full_page=True)
 
 
-def test_live_and_reopened_with_widget_state_show_only_the_widgets(tmp_path: Path) -> None:
+@pytest.mark.parametrize("app", ["jupyterlab", "notebook"])
+def test_live_and_reopened_with_widget_state_show_only_the_widgets(
+    tmp_path: Path, app: str,
+) -> None:
     """Live, and reopened from saved widget state: the widgets only, no static form."""
     from playwright.sync_api import sync_playwright
 
@@ -114,10 +117,10 @@ def test_live_and_reopened_with_widget_state_show_only_the_widgets(tmp_path: Pat
                                 "language": "python"}}), source)
     root = tmp_path / "root"
     root.mkdir()
-    with lab_serving(root, [source], save_widget_state=True) as lab, \
+    with lab_serving(root, [source], app=app, save_widget_state=True) as lab, \
             sync_playwright() as p, chromium(p) as browser:
         page = browser.new_page(viewport={"width": 1200, "height": 2400})
-        run_all_cells(page, lab.url, source.name)
+        run_all_cells(page, lab.url, source.name, lab.notebook_path)
         assert "BATCH 6" in printed(page, "BATCH")
         page.wait_for_function(_BARS_FULL, arg=2, timeout=RUN_TIMEOUT_MS)
         _check_only_the_widgets(page)
@@ -133,7 +136,7 @@ def test_live_and_reopened_with_widget_state_show_only_the_widgets(tmp_path: Pat
                      source.name)
         page.wait_for_function(_BARS_FULL, arg=2, timeout=RUN_TIMEOUT_MS)
         _check_only_the_widgets(page)
-        page.screenshot(path=str(tmp_path / "with-state.png"), full_page=True)
+        page.screenshot(path=str(tmp_path / f"{app}-with-state.png"), full_page=True)
 
 
 def _open(page: Page, lab: Lab, notebook: str) -> Page:
