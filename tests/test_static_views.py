@@ -305,3 +305,20 @@ async def test_static_batch_form_shows_the_page_and_says_how_many_more(
     text = only_our_markup(static)
     assert f"Rows 1–{PAGE_SIZE} of {PAGE_SIZE + 5} shown" in text
     assert len(re.findall(r'data-status="finished"', static)) == PAGE_SIZE
+
+
+def test_the_live_view_hides_its_own_static_form_and_no_other(client: NewoClient) -> None:
+    """The title's style and the static form carry the widget's model id: the live view
+    hides its own static form (and only its own), and a key is never markup."""
+    w = OnboardingWidget(client=client, progress=False)
+    other = BatchOnboardingWidget([], client=client, progress=False)
+    title = w.children[0].value
+    assert f".newo-for-{w.model_id} {{display: none !important}}" in title
+    assert f"newo-static newo-for-{w.model_id}" in w.static_html()
+    assert f"newo-for-{other.model_id}" in other.static_html()
+    assert f"newo-for-{other.model_id}" not in title
+    assert "Newo onboarding" in only_our_markup(title)
+    with pytest.raises(ValueError, match="model id"):
+        render.live_title("Newo onboarding", "x} body {display: none")
+    with pytest.raises(ValueError, match="model id"):
+        render.static_view("Newo onboarding", ["x"], key="a b")
