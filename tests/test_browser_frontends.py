@@ -29,6 +29,7 @@ import pytest
 
 from ._served import ThreadedSimulator
 from .browser._lab import (
+    BARS_FULL,
     OPEN_TIMEOUT_MS,
     RUN_TIMEOUT_MS,
     SERVER_START_TIMEOUT,
@@ -45,10 +46,6 @@ BATCH = HERE / "browser" / "batch.ipynb"
 SCREENSHOT = HERE.parent / "docs" / "images" / "app.png"
 
 pytestmark = pytest.mark.browser
-
-_BAR_FULL = """(n) => [...document.querySelectorAll('.widget-hprogress .progress-bar')]
-                 .filter(bar => bar.style.width === '100%').length >= n"""
-
 
 def test_notebook_7_drives_both_widgets(tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
@@ -79,7 +76,7 @@ def _check_finished_batch(page: object) -> None:
 
     assert isinstance(page, Page)
     assert "BATCH finished=6 OF 6" in printed(page, "BATCH")
-    page.wait_for_function(_BAR_FULL, arg=1, timeout=RUN_TIMEOUT_MS)
+    page.wait_for_function(BARS_FULL, arg=1, timeout=RUN_TIMEOUT_MS)
     assert "6 of 6 done" in page.inner_text(".newo-batch-summary:visible")
     rows = page.eval_on_selector_all(
         "tr:visible", "rows => rows.filter(r => r.textContent.includes('sample-')).length")
@@ -226,7 +223,7 @@ def _check_finished_run(page: object) -> None:
     from playwright.sync_api import Page
 
     assert isinstance(page, Page)
-    page.wait_for_function(_BAR_FULL, arg=1, timeout=RUN_TIMEOUT_MS)
+    page.wait_for_function(BARS_FULL, arg=1, timeout=RUN_TIMEOUT_MS)
     match = re.search(r"RESULT (\w+) STEPS (\d+) OF (\d+)", printed(page, "RESULT"))
     assert match
     assert match.group(1) == "finished"

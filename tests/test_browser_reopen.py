@@ -24,14 +24,16 @@ import pytest
 from nbformat.sign import NotebookNotary
 
 from .browser._lab import (
-    OPEN_TIMEOUT_MS,
+    BARS_FULL,
     RUN_TIMEOUT_MS,
     Lab,
     chromium,
     data_dir,
     lab_serving,
+    open_notebook,
     printed,
     run_all_cells,
+    write_notebook,
 )
 from .test_static_export import HOSTILE, execute
 
@@ -43,14 +45,6 @@ pytestmark = pytest.mark.browser
 # The widget manager's line for a view it cannot draw, once it has given up waiting.
 _MANAGER_GAVE_UP = """(n) => [...document.querySelectorAll('.jp-OutputArea-output.jupyter-widgets')]
     .filter(o => o.textContent.includes('model not found')).length >= n"""
-_KERNEL_IDLE = """() => {
-    const nb = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-    const kernel = nb && nb.sessionContext && nb.sessionContext.session
-        && nb.sessionContext.session.kernel;
-    return kernel && kernel.status === 'idle';
-}"""
-_BARS_FULL = """(n) => [...document.querySelectorAll('.widget-hprogress .progress-bar')]
-    .filter(bar => bar.style.width === '100%').length >= n"""
 
 
 @pytest.mark.parametrize("app", ["jupyterlab", "notebook"])
@@ -98,23 +92,17 @@ def test_live_and_reopened_with_widget_state_show_only_the_widgets(
     """Live, and reopened from saved widget state: the widgets only, no static form."""
     from playwright.sync_api import sync_playwright
 
-    source = tmp_path / "src" / "both.ipynb"
-    source.parent.mkdir()
-    nbformat.write(nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell(
-            "from newo_nb import BatchOnboardingWidget, OnboardingWidget\n"
-            "from newo_nb.simulator import Simulator\n"
-            "sim = await Simulator(speed=50).start()\n"
-            "client = sim.client(journal=False)\n"
-            "samples = sim.sample_customers()"),
-        nbformat.v4.new_code_cell("w = OnboardingWidget(samples[0], client=client)\nw"),
-        nbformat.v4.new_code_cell("result = await w.run()\nprint('RESULT', result.status)"),
-        nbformat.v4.new_code_cell(
-            "b = BatchOnboardingWidget(samples[1:7], client=client, concurrency=3)\nb"),
-        nbformat.v4.new_code_cell(
-            "batch = await b.run()\nprint('BATCH', batch.counts()['finished'])"),
-    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                "language": "python"}}), source)
+    source = write_notebook(tmp_path / "src" / "both.ipynb", [
+        "from newo_nb import BatchOnboardingWidget, OnboardingWidget\n"
+        "from newo_nb.simulator import Simulator\n"
+        "sim = await Simulator(speed=50).start()\n"
+        "client = sim.client(journal=False)\n"
+        "samples = sim.sample_customers()",
+        "w = OnboardingWidget(samples[0], client=client)\nw",
+        "result = await w.run()\nprint('RESULT', result.status)",
+        "b = BatchOnboardingWidget(samples[1:7], client=client, concurrency=3)\nb",
+        "batch = await b.run()\nprint('BATCH', batch.counts()['finished'])",
+    ])
     root = tmp_path / "root"
     root.mkdir()
     with lab_serving(root, [source], app=app, save_widget_state=True) as lab, \
@@ -122,7 +110,7 @@ def test_live_and_reopened_with_widget_state_show_only_the_widgets(
         page = browser.new_page(viewport={"width": 1200, "height": 2400})
         run_all_cells(page, lab.url, source.name, lab.notebook_path)
         assert "BATCH 6" in printed(page, "BATCH")
-        page.wait_for_function(_BARS_FULL, arg=2, timeout=RUN_TIMEOUT_MS)
+        page.wait_for_function(BARS_FULL, arg=2, timeout=RUN_TIMEOUT_MS)
         _check_only_the_widgets(page)
 
         page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
@@ -134,16 +122,14 @@ def test_live_and_reopened_with_widget_state_show_only_the_widgets(
 
         page = _open(browser.new_page(viewport={"width": 1200, "height": 2400}), lab,
                      source.name)
-        page.wait_for_function(_BARS_FULL, arg=2, timeout=RUN_TIMEOUT_MS)
+        page.wait_for_function(BARS_FULL, arg=2, timeout=RUN_TIMEOUT_MS)
         _check_only_the_widgets(page)
         page.screenshot(path=str(tmp_path / f"{app}-with-state.png"), full_page=True)
 
 
 def _open(page: Page, lab: Lab, notebook: str) -> Page:
     """Open a saved notebook (its kernel starts, nothing runs)."""
-    page.goto(lab.url + lab.notebook_path.format(notebook), timeout=OPEN_TIMEOUT_MS)
-    page.wait_for_function(_KERNEL_IDLE, timeout=OPEN_TIMEOUT_MS)
-    return page
+    return open_notebook(page, lab.url, notebook, lab.notebook_path)
 
 
 def _check_one_static_form_each(page: Page) -> None:

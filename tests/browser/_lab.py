@@ -59,6 +59,23 @@ _PRINTED = """(marker) => {
 }"""
 
 
+def write_notebook(path: Path, cells: Sequence[str]) -> Path:
+    """A notebook of these code cells, for this environment's python3 kernel, at ``path``."""
+    import nbformat
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(source) for source in cells],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}}), path)
+    return path
+
+
+# True once at least ``n`` progress bars (IntProgress views) are full.
+BARS_FULL = """(n) => [...document.querySelectorAll('.widget-hprogress .progress-bar')]
+    .filter(bar => bar.style.width === '100%').length >= n"""
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -178,12 +195,19 @@ def chromium(playwright: Playwright) -> Iterator[Browser]:
         browser.close()
 
 
-def run_all_cells(page: Page, url: str, notebook: str, path: str = "/lab/tree/{}?reset"
-                  ) -> None:
+def open_notebook(page: Page, url: str, notebook: str, path: str = "/lab/tree/{}?reset"
+                  ) -> Page:
     """Open ``notebook`` (in a fresh workspace in JupyterLab; ``path`` is where a front end
-    opens one: ``Lab.notebook_path``), wait for its kernel, run every cell."""
+    opens one: ``Lab.notebook_path``) and wait for its kernel; nothing runs."""
     page.goto(url + path.format(notebook), timeout=OPEN_TIMEOUT_MS)
     page.wait_for_function(_KERNEL_IDLE, timeout=OPEN_TIMEOUT_MS)
+    return page
+
+
+def run_all_cells(page: Page, url: str, notebook: str, path: str = "/lab/tree/{}?reset"
+                  ) -> None:
+    """Open ``notebook`` (see :func:`open_notebook`), run every cell."""
+    open_notebook(page, url, notebook, path)
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
 
