@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import logging
 from collections.abc import Iterable, Iterator, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -46,8 +45,6 @@ if TYPE_CHECKING:
     from ..simulator import Simulator
 
 __all__ = ["BatchOnboardingWidget"]
-
-log = logging.getLogger("newo_nb.widgets")
 
 # Businesses; past this the table is redrawn 4 times a second, not 10: a redraw sends up to
 # one row per business shown (~300 bytes), so either way that is at most ~60 KB/s.

@@ -19,7 +19,6 @@ import asyncio
 import datetime as dt
 import html
 import json
-import logging
 import math
 import os
 from collections.abc import Coroutine
@@ -47,8 +46,6 @@ if TYPE_CHECKING:
     from .._session import OnboardingSession
 
 __all__ = ["OnboardingWidget"]
-
-log = logging.getLogger("newo_nb.widgets")
 
 # (argument, label, placeholder) for the eight documented onboarding_started arguments
 FIELDS: tuple[tuple[str, str, str], ...] = (
