@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ._exceptions import ConfigurationError
+from ._types import STATUSES
 
 if TYPE_CHECKING:
     from ._batch import OnboardingBatch
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["ALL_FINISHED", "BAD_INPUT", "INTERRUPTED", "SOME_FAILED", "add_onboard_parser"]
 
 ALL_FINISHED, SOME_FAILED, BAD_INPUT, INTERRUPTED = 0, 1, 2, 130
-_ENDED = ("finished", "error", "timeout", "cancelled")
+_ENDED = tuple(status for status in STATUSES if status != "running")  # in the counts' order
 
 
 def add_onboard_parser(sub: Any, speed: Callable[[str], float]) -> None:
@@ -177,7 +178,7 @@ class StatusBar:
     def __init__(self, total: int, file: TextIO | None = None) -> None:
         from tqdm import tqdm
 
-        self.counts = dict.fromkeys(_ENDED, 0)
+        self.counts: dict[str, int] = dict.fromkeys(_ENDED, 0)
         self._running: set[str] = set()
         self._bar = tqdm(total=total, desc="onboarding", unit="business",
                          file=file or sys.stderr, mininterval=0.2, dynamic_ncols=True)
