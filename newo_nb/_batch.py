@@ -206,7 +206,7 @@ class OnboardingBatch:
                 f"{len({p['row'] for p in self._problems})})")
 
     def _repr_html_(self) -> str:
-        from .widgets._render import batch_html
+        from ._html import batch_html
 
         return batch_html(self, self._ids, self._problems)
 

@@ -363,7 +363,7 @@ class OnboardingResult:
         return results_frame([self])
 
     def _repr_html_(self) -> str:
-        from .widgets._render import result_html
+        from ._html import result_html
 
         return result_html(self)
 

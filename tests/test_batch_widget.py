@@ -24,6 +24,8 @@ from aiohttp import web
 from newo_nb import BatchOnboardingWidget, Customer, NewoClient, OnboardingBatch
 from newo_nb.simulator import Faults, Simulator
 
+from ._widgets import shown
+
 HOSTILE = "<script>alert(1)</script>"
 # breaks out of quoted attributes (the error's title), then markup of every kind
 EVERY_KIND = "\"'><svg onload=alert(1)> <img src=x onerror=alert(1)> <a href=\"javascript:x\">x</a>"
@@ -108,22 +110,6 @@ def all_widget_state(root: ipywidgets.Widget) -> str:
         states.append(widget.get_state())
         stack.extend(getattr(widget, "children", ()))
     return json.dumps(states, default=str)
-
-
-async def shown(widget: Any, predicate: Callable[[Any], bool], timeout: float = 20.0) -> Any:
-    """Wait until ``widget.value`` satisfies ``predicate`` (checked on every change)."""
-    done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-
-    def check(_: Any = None) -> None:
-        if not done.done() and predicate(widget.value):
-            done.set_result(widget.value)
-
-    widget.observe(check, names="value")
-    try:
-        check()
-        return await asyncio.wait_for(done, timeout)
-    finally:
-        widget.unobserve(check, names="value")
 
 
 async def table_shown(w: BatchOnboardingWidget, predicate: Callable[[str], bool],
@@ -562,10 +548,10 @@ def test_batch_widget_in_jupyterlab(tmp_path: Path) -> None:
         page.wait_for_function(
             """() => [...document.querySelectorAll('.widget-hprogress .progress-bar')]
                      .some(bar => bar.style.width === '100%')""", timeout=RUN_TIMEOUT_MS)
-        statuses = page.eval_on_selector_all("tr.newo-business",
+        statuses = page.eval_on_selector_all("tr.newo-business:visible",
                                              "rows => rows.map(r => r.dataset.status)")
         assert statuses == ["finished"] * 44
-        colour = page.eval_on_selector("tr.newo-business td.s-finished",
+        colour = page.eval_on_selector("tr.newo-business:visible td.s-finished",
                                        "cell => getComputedStyle(cell).color")
         assert colour == "rgb(46, 125, 50)"  # the table's <style> applied in JupyterLab
         page.locator(".jp-Cell").first.screenshot(path=str(tmp_path / "batch-widget.png"))

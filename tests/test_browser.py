@@ -48,15 +48,18 @@ def _check_finished_run(page: object) -> None:
     page.wait_for_function(
         """() => [...document.querySelectorAll('.widget-hprogress .progress-bar')]
                  .some(bar => bar.style.width === '100%')""", timeout=RUN_TIMEOUT_MS)
-    page.wait_for_selector(".newo-result", state="visible", timeout=RUN_TIMEOUT_MS)
+    page.wait_for_selector(".newo-result:visible", state="visible", timeout=RUN_TIMEOUT_MS)
     match = re.search(r"RESULT (\w+) STEPS (\d+) OF (\d+)", printed(page, "RESULT"))
     assert match
     status, steps, max_steps = match.group(1), int(match.group(2)), int(match.group(3))
     assert status == "finished"
     assert steps == max_steps > 3
-    shown = page.eval_on_selector_all("tr.newo-step", "rows => rows.map(r => r.dataset.step)")
+    shown = page.eval_on_selector_all("tr.newo-step:visible",
+                                      "rows => rows.map(r => r.dataset.step)")
     assert [int(n) for n in shown] == list(range(1, max_steps + 1))
-    card = page.inner_text(".newo-result")
+    card = page.inner_text(".newo-result:visible")
     assert "Onboarded" in card
     assert "Bella Notte Trattoria" in card
-    assert "Embedded simulator at" in page.inner_text(".newo-source")
+    assert "Embedded simulator at" in page.inner_text(".newo-source:visible")
+    assert page.locator(".newo-static").count() == 1  # its static form, beside it
+    assert page.locator(".newo-static:visible").count() == 0  # hidden by the live view

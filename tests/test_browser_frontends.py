@@ -10,10 +10,12 @@ screenshot the README shows is saved. Every wait is on a condition with a timeou
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -27,6 +29,7 @@ import pytest
 
 from ._served import ThreadedSimulator
 from .browser._lab import (
+    BARS_FULL,
     OPEN_TIMEOUT_MS,
     RUN_TIMEOUT_MS,
     SERVER_START_TIMEOUT,
@@ -43,10 +46,6 @@ BATCH = HERE / "browser" / "batch.ipynb"
 SCREENSHOT = HERE.parent / "docs" / "images" / "app.png"
 
 pytestmark = pytest.mark.browser
-
-_BAR_FULL = """(n) => [...document.querySelectorAll('.widget-hprogress .progress-bar')]
-                 .filter(bar => bar.style.width === '100%').length >= n"""
-
 
 def test_notebook_7_drives_both_widgets(tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
@@ -77,24 +76,29 @@ def _check_finished_batch(page: object) -> None:
 
     assert isinstance(page, Page)
     assert "BATCH finished=6 OF 6" in printed(page, "BATCH")
-    page.wait_for_function(_BAR_FULL, arg=1, timeout=RUN_TIMEOUT_MS)
-    assert "6 of 6 done" in page.inner_text(".newo-batch-summary")
+    page.wait_for_function(BARS_FULL, arg=1, timeout=RUN_TIMEOUT_MS)
+    assert "6 of 6 done" in page.inner_text(".newo-batch-summary:visible")
     rows = page.eval_on_selector_all(
-        "tr", "rows => rows.filter(r => r.textContent.includes('sample-')).length")
+        "tr:visible", "rows => rows.filter(r => r.textContent.includes('sample-')).length")
     assert rows == 6  # one table row per business, each shown
+    assert page.locator(".newo-static:visible").count() == 0  # the live view hides it
 
 
 class App:
-    """``newo-nb app`` in a child process; its log (Voilà's) read on a thread."""
+    """``newo-nb app`` (or Voilà on a notebook: ``notebook=``) in a child process; its log
+    (Voilà's) read on a thread."""
 
-    def __init__(self, port: int, env: dict[str, str]) -> None:
+    def __init__(self, port: int, env: dict[str, str], notebook: Path | None = None) -> None:
         self.url = f"http://127.0.0.1:{port}/"
         self.log: list[str] = []
         self.serving = threading.Event()
         self.started = time.perf_counter()
+        command = (["-m", "newo_nb.cli", "app", "--simulator", "--speed", "8",
+                    "--port", str(port)] if notebook is None else
+                   ["-m", "voila", str(notebook), "--no-browser", f"--port={port}",
+                    "--Voila.ip=127.0.0.1"])
         self.process = subprocess.Popen(  # noqa: S603 - our interpreter, our command
-            [sys.executable, "-m", "newo_nb.cli", "app", "--simulator", "--speed", "8",
-             "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+            [sys.executable, *command], env=env, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE, text=True)
         self._reader = threading.Thread(target=self._read_log, daemon=True)
         self._reader.start()
@@ -136,18 +140,40 @@ def sites() -> Iterator[ThreadedSimulator]:
         served.stop()
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[App]:
+@contextlib.contextmanager
+def app_serving(tmp_path: Path, notebook: Path | None = None) -> Iterator[App]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWO_")}
     env["NEWO_NB_JOURNAL"] = str(tmp_path / "journal.sqlite3")
     env["JUPYTER_RUNTIME_DIR"] = str(tmp_path / ".runtime")
-    served = App(free_port(), env)
+    served = App(free_port(), env, notebook)
     try:
         if not served.serving.wait(SERVER_START_TIMEOUT) or served.process.poll() is not None:
-            pytest.fail("newo-nb app did not start:\n" + "".join(served.log[-30:]))
+            pytest.fail("the app did not start:\n" + "".join(served.log[-30:]))
         yield served
     finally:
         served.stop()
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[App]:
+    with app_serving(tmp_path) as served:
+        yield served
+
+
+def test_voila_dashboard_of_a_notebook_shows_each_widget_once(tmp_path: Path) -> None:
+    """Voilà on a notebook that displays the widgets (not ``newo-nb app``): the live views,
+    their static forms there but hidden."""
+    from playwright.sync_api import sync_playwright
+
+    shutil.copy(BATCH, tmp_path / BATCH.name)
+    with app_serving(tmp_path, tmp_path / BATCH.name) as dashboard, sync_playwright() as p, \
+            chromium(p) as browser:
+        page = browser.new_page(viewport={"width": 1200, "height": 1600})
+        page.goto(dashboard.url, timeout=OPEN_TIMEOUT_MS)
+        page.wait_for_selector(".widget-hprogress", state="visible", timeout=OPEN_TIMEOUT_MS)
+        assert page.locator(".widget-hprogress:visible").count() == 1
+        assert page.locator(".newo-static").count() == 1
+        assert page.locator(".newo-static:visible").count() == 0
 
 
 def test_voila_app_onboards_one_business_and_a_file(
@@ -188,7 +214,7 @@ def test_voila_app_onboards_one_business_and_a_file(
             """() => [...document.querySelectorAll('.newo-batch-summary')]
                      .some(s => s.textContent.includes('3 of 3 done'))""",
             timeout=RUN_TIMEOUT_MS)
-        assert "finished 3" in page.inner_text(".newo-batch-summary").lower()
+        assert "finished 3" in page.inner_text(".newo-batch-summary:visible").lower()
     assert SCREENSHOT.stat().st_size > 10_000
 
 
@@ -197,21 +223,24 @@ def _check_finished_run(page: object) -> None:
     from playwright.sync_api import Page
 
     assert isinstance(page, Page)
-    page.wait_for_function(_BAR_FULL, arg=1, timeout=RUN_TIMEOUT_MS)
+    page.wait_for_function(BARS_FULL, arg=1, timeout=RUN_TIMEOUT_MS)
     match = re.search(r"RESULT (\w+) STEPS (\d+) OF (\d+)", printed(page, "RESULT"))
     assert match
     assert match.group(1) == "finished"
     assert int(match.group(2)) == int(match.group(3)) > 3
-    shown = page.eval_on_selector_all("tr.newo-step", "rows => rows.map(r => r.dataset.step)")
+    shown = page.eval_on_selector_all("tr.newo-step:visible",
+                                      "rows => rows.map(r => r.dataset.step)")
     assert [int(n) for n in shown] == list(range(1, int(match.group(3)) + 1))
     _check_result_card(page)
+    assert page.locator(".newo-static").count() == 1  # its static form, beside it
+    assert page.locator(".newo-static:visible").count() == 0  # hidden by the live view
 
 
 def _check_result_card(page: object) -> None:
     from playwright.sync_api import Page
 
     assert isinstance(page, Page)
-    page.wait_for_selector(".newo-result", state="visible", timeout=RUN_TIMEOUT_MS)
-    card = page.inner_text(".newo-result")
+    page.wait_for_selector(".newo-result:visible", state="visible", timeout=RUN_TIMEOUT_MS)
+    card = page.inner_text(".newo-result:visible")
     assert "Onboarded" in card
     assert "Bella Notte Trattoria" in card

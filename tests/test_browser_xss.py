@@ -97,6 +97,10 @@ def test_hostile_text_shows_as_text_and_runs_nothing(lab: Lab) -> None:
         assert all(root.count() > 5 for root in html_roots)
         injected = [root.evaluate_all(_INJECTED) for root in html_roots]
         assert injected == [[], [], []]
+        # the static form beside each widget (hidden while the view lives) holds none either
+        static = [w.locator(".newo-static") for w in widgets]
+        assert [root.count() for root in static] == [1, 1, 1]
+        assert [root.evaluate_all(_INJECTED) for root in static] == [[], [], []]
 
         _check_text(page, widgets)
 
@@ -122,14 +126,14 @@ def _check_text(page: Page, widgets: list[Locator]) -> None:
     answers, error, typed = widgets
     page.evaluate("() => document.querySelectorAll('.newo-steps details')"
                   ".forEach(d => { d.open = true; })")
-    table = answers.locator(".newo-steps").inner_text()
+    table = answers.locator(".newo-steps:visible").inner_text()
     for markup in (SCRIPT, IMG, LINK, SVG):
         assert markup in table
-    rows = answers.locator("tr.newo-step")
+    rows = answers.locator("tr.newo-step:visible")
     assert rows.count() >= 5
     assert all(SVG in rows.nth(i).inner_text() for i in range(rows.count()))  # every answer
-    assert NAME in answers.locator(".newo-result").inner_text()
-    assert f"business: {NAME}" in answers.locator(".newo-agent-info").inner_text()
-    banner = error.locator(".newo-error").inner_text()
+    assert NAME in answers.locator(".newo-result:visible").inner_text()
+    assert f"business: {NAME}" in answers.locator(".newo-agent-info:visible").inner_text()
+    banner = error.locator(".newo-error:visible").inner_text()
     assert " ".join((SCRIPT, IMG, LINK, SVG)) in banner
     assert TYPED in typed.locator(".newo-field-error").filter(has_text=TYPED).inner_text()

@@ -8,7 +8,6 @@ form in a real kernel, a saved notebook and its HTML export is in
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import uuid
@@ -29,6 +28,8 @@ from newo_nb import (
 from newo_nb.simulator import Faults, Simulator
 from newo_nb.widgets import _render as render
 from newo_nb.widgets._batch import PAGE_SIZE, redraw_rate
+
+from ._widgets import shown
 
 HOSTILE = ("\"'><script>window.__xss=1</script><img src=x onerror=alert(1)> "
            "<a href=\"javascript:x\">x</a><svg onload=alert(1)>")
@@ -87,7 +88,8 @@ async def test_finished_widget_carries_its_state_as_static_html_and_text(
     before = w._repr_mimebundle_()
     assert before is not None
     assert "status='idle'" in before["text/plain"]
-    assert "No steps yet" in before["text/html"]
+    assert "text/html" not in before  # the static form is an output of its own
+    assert "No steps yet" in w.static_html()
 
     result = await w.run()
 
@@ -96,7 +98,7 @@ async def test_finished_widget_carries_its_state_as_static_html_and_text(
     assert "application/vnd.jupyter.widget-view+json" in bundle  # the live view stays first
     assert bundle["text/plain"] == ("OnboardingWidget(source='given client', "
                                     "status='finished')")
-    static = bundle["text/html"]
+    static = w.static_html()
     text = only_our_markup(static)
     assert 'class="newo-result"' in static
     assert "Onboarded" in text
@@ -121,7 +123,7 @@ async def test_a_failed_run_shows_its_banner_in_the_static_form(
     bundle = w._repr_mimebundle_()
     assert bundle is not None
     assert "status='error'" in bundle["text/plain"]
-    text = only_our_markup(bundle["text/html"])
+    text = only_our_markup(w.static_html())
     assert "could not onboard" in text
     assert HOSTILE in text
 
@@ -242,22 +244,6 @@ async def test_running_and_failed_businesses_come_first(
     await w.wait()
 
 
-async def shown(widget: Any, predicate: Any, timeout: float = 30.0) -> Any:
-    """Wait until ``widget.value`` satisfies ``predicate`` (checked on every change)."""
-    done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-
-    def check(_: Any = None) -> None:
-        if not done.done() and predicate(widget.value):
-            done.set_result(widget.value)
-
-    widget.observe(check, names="value")
-    try:
-        check()
-        return await asyncio.wait_for(done, timeout)
-    finally:
-        widget.unobserve(check, names="value")
-
-
 async def test_bytes_per_redraw_are_bounded_by_the_page_not_the_batch(
     sim: Simulator, client: NewoClient, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -315,6 +301,24 @@ async def test_static_batch_form_shows_the_page_and_says_how_many_more(
     assert bundle is not None
     assert f"finished={PAGE_SIZE + 5}" in bundle["text/plain"]
     assert "queued" not in bundle["text/plain"]
-    text = only_our_markup(bundle["text/html"])
+    static = w.static_html()
+    text = only_our_markup(static)
     assert f"Rows 1–{PAGE_SIZE} of {PAGE_SIZE + 5} shown" in text
-    assert len(re.findall(r'data-status="finished"', bundle["text/html"])) == PAGE_SIZE
+    assert len(re.findall(r'data-status="finished"', static)) == PAGE_SIZE
+
+
+def test_the_live_view_hides_its_own_static_form_and_no_other(client: NewoClient) -> None:
+    """The title's style and the static form carry the widget's model id: the live view
+    hides its own static form (and only its own), and a key is never markup."""
+    w = OnboardingWidget(client=client, progress=False)
+    other = BatchOnboardingWidget([], client=client, progress=False)
+    title = w.children[0].value
+    assert f".newo-for-{w.model_id} {{display: none !important}}" in title
+    assert f"newo-static newo-for-{w.model_id}" in w.static_html()
+    assert f"newo-for-{other.model_id}" in other.static_html()
+    assert f"newo-for-{other.model_id}" not in title
+    assert "Newo onboarding" in only_our_markup(title)
+    with pytest.raises(ValueError, match="model id"):
+        render.live_title("Newo onboarding", "x} body {display: none")
+    with pytest.raises(ValueError, match="model id"):
+        render.static_view("Newo onboarding", ["x"], key="a b")

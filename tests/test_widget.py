@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import ipywidgets
@@ -33,23 +32,9 @@ from newo_nb.simulator import Faults, Simulator
 from newo_nb.widgets import OnboardingWidget, RedrawThrottle
 from newo_nb.widgets import _render as render
 
+from ._widgets import shown
+
 HOSTILE = "<script>alert(1)</script>"
-
-
-async def shown(widget: Any, predicate: Callable[[Any], bool], timeout: float = 10.0) -> Any:
-    """Wait until ``widget.value`` satisfies ``predicate`` (checked on every change)."""
-    done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-
-    def check(_: Any = None) -> None:
-        if not done.done() and predicate(widget.value):
-            done.set_result(widget.value)
-
-    widget.observe(check, names="value")
-    try:
-        check()
-        return await asyncio.wait_for(done, timeout)
-    finally:
-        widget.unobserve(check, names="value")
 
 
 def table_steps(w: OnboardingWidget) -> list[int]:
@@ -229,7 +214,8 @@ async def test_every_bad_field_gets_its_own_inline_message(client: NewoClient) -
         message = w._messages[name].value
         assert "newo-field-error" in message, name
         assert expected in message, (name, message)
-    assert w._task is None
+    with pytest.raises(RuntimeError, match="Nothing to wait for"):  # no run was started
+        await w.wait()
     assert not w._start_button.disabled
     assert repr(w) == "OnboardingWidget(source='given client', status='idle')"
 

@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -34,11 +33,11 @@ from .._batch import QUEUED_ROW, OnboardingBatch, ParsedCustomers, parse_custome
 from .._client import NewoClient
 from .._customer import Customer
 from .._frames import invalid_frame
-from .._progress import BatchBar, widget_front_end
+from .._progress import BatchBar
 from .._session import check_timeouts
 from .._types import ENDED_STATUSES
 from . import _render as render
-from ._lifecycle import SOURCE_NAMES, RunLifecycle, choose_target, consume_exception, running_loop
+from ._run import SOURCE_NAMES, RunWidget, choose_target
 from ._throttle import RedrawThrottle
 
 if TYPE_CHECKING:
@@ -46,8 +45,6 @@ if TYPE_CHECKING:
     from ..simulator import Simulator
 
 __all__ = ["BatchOnboardingWidget"]
-
-log = logging.getLogger("newo_nb.widgets")
 
 # Businesses; past this the table is redrawn 4 times a second, not 10: a redraw sends up to
 # one row per business shown (~300 bytes), so either way that is at most ~60 KB/s.
@@ -59,7 +56,7 @@ _FAILED = ENDED_STATUSES - {"finished"}
 Row = tuple[str, int, int | None, str, str, str]  # status, steps, max, business, industry, error
 
 
-class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
+class BatchOnboardingWidget(RunWidget[OnboardingBatch]):
     """Onboard many customers from a notebook and watch every one of them.
 
     >>> w = BatchOnboardingWidget()        # the simulator's 44 sample businesses
@@ -95,39 +92,25 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         simulator: bool | None = None,
         progress: bool | None = None,
     ) -> None:
-        super().__init__()
-        self._track_displays()
-        self.progress = not widget_front_end() if progress is None else progress
-        self._bar: BatchBar | None = None
         if concurrency < 1:
             raise ValueError(f"concurrency={concurrency} must be 1 or more (businesses "
                              "onboarded at once)")
         check_timeouts(timeout=timeout, silence_timeout=silence_timeout)
+        super().__init__(choose_target(client, speed, simulator), phase="ready",
+                         bar_label="Businesses", progress=progress)
+        self._bar: BatchBar | None = None  # the text bar, where no front end shows this
         self.concurrency = concurrency
         self.timeout = timeout
         self.silence_timeout = silence_timeout
         self.force = force
-        self.error: BaseException | None = None  # what stopped the last run, if it raised
-        self._client, self._simulator, self._source_kind = choose_target(client, speed,
-                                                                          simulator)
-        self._owns_client = client is None
-        self._client_lock = asyncio.Lock()
-        self._loop = running_loop()
-        if customers is None and self._simulator is not None:
-            customers = self._simulator.sample_customers()  # every sample business
+        if customers is None and self._runs.simulator is not None:
+            customers = self._runs.simulator.sample_customers()  # every sample business
         # Parsed once, here: every run and every row of the table use these very customers
         # (a row's id is the batch's id for it, so no row is left showing "queued").
         self._parsed = parse_customers(_materialised(customers))
         self._problems = self._parsed.problems
         self._ids = [customer.external_id for _, customer in self._parsed.valid]
         self._batch: OnboardingBatch | None = None
-        self._task: asyncio.Task[OnboardingBatch] | None = None
-        self._phase = "ready"
-        self._cancel_requested = False
-        self._run_began = False
-        self._started: float | None = None  # loop time
-        self._ended: float | None = None
-        self._ticker: asyncio.TimerHandle | None = None
         self._rows: dict[str, tuple[Row, str]] = {}  # per business: values and their HTML
         # Who runs, failed or finished, in the order it happened (dicts keep order).
         self._running: dict[str, None] = {}
@@ -161,23 +144,21 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
     @property
     def simulator(self) -> Simulator | None:
         """The embedded simulator, when the widget runs one (to set faults, say)."""
-        return self._simulator
+        return self._runs.simulator
 
     def start(self) -> asyncio.Task[OnboardingBatch]:
         """Start onboarding every valid customer on the running loop; returns the task."""
         if self.running:
             raise RuntimeError("A batch is already running: await w.wait(), or w.cancel() "
                                "it first.")
-        loop = self._loop_to_start_on()
-        batch = OnboardingBatch(self._ensure_client, self._parsed, concurrency=self.concurrency,
+        loop = self._runs.loop_to_start_on()
+        batch = OnboardingBatch(self._runs.ensure_client, self._parsed,
+                                concurrency=self.concurrency,
                                 timeout=self.timeout, silence_timeout=self.silence_timeout,
                                 force=self.force, on_event=self.handle_event,
                                 on_status=self.handle_status)
         self._begin(batch, loop)
-        task = loop.create_task(self._run(batch))
-        task.add_done_callback(consume_exception)  # shown in the banner; wait() re-raises
-        self._task = task
-        return task
+        return self._runs.launch(self._run(batch), loop)
 
     def handle_event(self, external_id: str, event: ServerEvent) -> None:
         """The batch's ``on_event``: request a redraw (no widget is touched)."""
@@ -221,7 +202,7 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
             note = (f"Rows {first + 1:,}–{first + len(window):,} of {len(self._ids):,} "
                     "shown; <code>batch.results</code> has every business.")
         bar = self._progress
-        return render.static_view("Newo batch onboarding", [
+        return render.static_view("Newo batch onboarding", key=self._static_key, parts=[
             self._source.value,
             render.static_progress(bar.value, bar.max, bar.bar_style, "Businesses"),
             self._summary.value, self._banner.value, self._invalid.value,
@@ -231,21 +212,21 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         # Short and stable (nbval compares it): no ids, ports, times or secrets.
         counts = self._batch.counts() if self._batch is not None else {"queued": len(self._ids)}
         shown = "".join(f", {status}={n}" for status, n in counts.items() if n)
-        return (f"BatchOnboardingWidget(source={SOURCE_NAMES[self._source_kind]!r}, "
-                f"status={self._phase!r}, businesses={len(self._ids)}{shown}, "
+        return (f"BatchOnboardingWidget(source={SOURCE_NAMES[self._runs.source_kind]!r}, "
+                f"status={self._runs.phase!r}, businesses={len(self._ids)}{shown}, "
                 f"invalid_rows={len({p['row'] for p in self._problems})})")
 
     # -- the run ------------------------------------------------------------------------
 
     async def _run(self, batch: OnboardingBatch) -> OnboardingBatch:
-        self._run_began = True
+        self._runs.run_began = True
         try:
-            if self._cancel_requested:  # cancelled before the task's first step
+            if self._runs.cancel_requested:  # cancelled before the task's first step
                 raise asyncio.CancelledError
             await batch.run()
         except asyncio.CancelledError:
             self._end(batch, None)
-            if not self._cancel_requested:
+            if not self._runs.cancel_requested:
                 raise  # cancelled from outside (the loop is shutting down): let it
         except Exception as exc:
             self._end(batch, exc)
@@ -257,33 +238,24 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
     def _begin(self, batch: OnboardingBatch, loop: asyncio.AbstractEventLoop) -> None:
         self._batch = batch
         self.error = None
-        self._cancel_requested = False
-        self._run_began = False
-        self._phase = "running"
-        self._started, self._ended = loop.time(), None
+        self._runs.begin(loop)
         for group in (self._running, self._failed, self._finished):
             group.clear()  # every row back to queued
         if self.progress:
             self._bar = BatchBar(len(self._ids))
-        self._start_button.disabled = True
-        self._cancel_button.disabled = False
         self._show_banner(None)
         self._redraw_now()
-        self._ticker = loop.call_later(1.0, self._tick)
 
     def _end(self, batch: OnboardingBatch, exc: BaseException | None) -> None:
         self.error = exc
-        self._phase = "error" if exc is not None else (
-            "cancelled" if self._cancel_requested or batch.status == "cancelled" else "finished")
-        self._ended = self._loop.time() if self._loop is not None else None
-        self._stop_ticker()
+        self._runs.end("error" if exc is not None else (
+            "cancelled" if self._runs.cancel_requested or batch.status == "cancelled"
+            else "finished"))
         self._redraw_now()  # the final frame shows the visible businesses as they ended
         banner = render.failure_banner(exc) if exc is not None else render.batch_banner(
             batch.counts(), [batch[i].error for i in self._ids
                              if batch.status_of(i) in ("error", "timeout")])
         self._show_banner(banner)
-        self._start_button.disabled = False
-        self._cancel_button.disabled = True
         self._refresh_display(final=True)
         if self._bar is not None:
             self._bar.finish(batch)
@@ -299,9 +271,9 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         counts = batch.counts() if batch is not None else {"queued": total}
         self._progress.max = max(total, 1)
         self._progress.value = done
-        self._progress.bar_style = _bar_style(self._phase, counts)
-        self._summary.value = render.batch_summary(self._phase, done, total, counts,
-                                                   self._elapsed())
+        self._progress.bar_style = _bar_style(self._runs.phase, counts)
+        self._summary.value = render.batch_summary(self._runs.phase, done, total, counts,
+                                                   self._runs.elapsed())
         self._draw_page()
         self._refresh_display()
 
@@ -349,8 +321,6 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
     # -- building and callbacks ---------------------------------------------------------
 
     def _build(self) -> None:
-        self._build_run_buttons()
-        self._progress = widgets.IntProgress(value=0, min=0, max=1, description="Businesses")
         self._summary = widgets.HTML()
         self._order_picker = widgets.ToggleButtons(options=ORDERS, value="active",
                                                    style={"button_width": "180px"})
@@ -358,18 +328,17 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
         self._previous = widgets.Button(description="Previous", icon="chevron-left",
                                         disabled=True)
         self._next = widgets.Button(description="Next", icon="chevron-right")
-        self._previous.on_click(partial(self._from_ui, lambda: self.show_page(self._page - 1)))
-        self._next.on_click(partial(self._from_ui, lambda: self.show_page(self._page + 1)))
+        from_ui = self._runs.from_ui
+        self._previous.on_click(partial(from_ui, lambda: self.show_page(self._page - 1)))
+        self._next.on_click(partial(from_ui, lambda: self.show_page(self._page + 1)))
         self._pager = widgets.HTML()
         self._slots = [widgets.HTML() for _ in range(min(PAGE_SIZE, len(self._ids)))]
         self._table = _RowsBox([widgets.HTML(render.batch_header()), *self._slots],
                                layout=widgets.Layout(grid_gap="0px"))
         self._table.add_class("newo-batch")
-        self._banner = widgets.HTML()
-        self._shown_banner: render.Banner | None = None
         self._invalid = widgets.HTML(render.invalid_table(self._problems))
-        self._source = widgets.HTML(render.source_line(self._source_kind, self._target_url()))
-        title = widgets.HTML("<b>Newo batch onboarding</b>")
+        self._source = self._source_line()
+        title = self._title("Newo batch onboarding")
         if not self._ids and not self._problems:
             self._show_banner(render.Banner(
                 "Nothing to onboard", "No customers were given.",
@@ -384,17 +353,7 @@ class BatchOnboardingWidget(RunLifecycle[OnboardingBatch], widgets.VBox):
 
     def _order_picked(self, change: dict[str, Any]) -> None:
         if change["new"] != self._order:
-            self._from_ui(partial(self.show_page, 0, change["new"]))
-
-    def _guarded(self, callback: Callable[[], Any]) -> None:
-        try:
-            callback()
-        except Exception as exc:  # a click must never lose its error
-            log.exception("batch widget callback failed")
-            self._show_banner(render.failure_banner(exc))
-
-    def _start_clicked(self) -> None:
-        self.start()
+            self._runs.from_ui(partial(self.show_page, 0, change["new"]))
 
 
 class _RowsBox(widgets.VBox):

@@ -19,10 +19,9 @@ import asyncio
 import datetime as dt
 import html
 import json
-import logging
 import math
 import os
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -31,13 +30,13 @@ import ipywidgets as widgets
 from .._client import NewoClient
 from .._customer import Customer
 from .._exceptions import CustomerValidationError, FieldError
-from .._progress import StepLines, widget_front_end
+from .._progress import StepLines
 from .._protocol import AgentInfo, ServerEvent, StepEvent
 from .._session import check_timeouts
 from .._state import OnboardingResult, OnboardingState, StepKey
 from .._types import Status, now
 from . import _render as render
-from ._lifecycle import SOURCE_NAMES, RunLifecycle, choose_target, consume_exception, running_loop
+from ._run import SOURCE_NAMES, RunWidget, choose_target, consume_exception, running_loop
 from ._throttle import RedrawThrottle
 
 if TYPE_CHECKING:
@@ -47,8 +46,6 @@ if TYPE_CHECKING:
     from .._session import OnboardingSession
 
 __all__ = ["OnboardingWidget"]
-
-log = logging.getLogger("newo_nb.widgets")
 
 # (argument, label, placeholder) for the eight documented onboarding_started arguments
 FIELDS: tuple[tuple[str, str, str], ...] = (
@@ -66,7 +63,7 @@ _BAR_STYLE = {"running": "info", "finished": "success", "error": "danger",
               "timeout": "warning", "cancelled": "warning"}
 
 
-class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
+class OnboardingWidget(RunWidget[OnboardingResult]):
     """Onboard one customer from a notebook and watch it happen.
 
     >>> w = OnboardingWidget()          # embedded simulator unless NEWO_CLIENT_SECRET is set
@@ -88,6 +85,8 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
     widget state is missing (see :meth:`static_html`).
     """
 
+    _QUIET_ERRORS = (CustomerValidationError,)  # shown beside each field already
+
     def __init__(
         self,
         customer: Customer | None = None,
@@ -100,49 +99,33 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         replay: str | os.PathLike[str] | Cassette | None = None,
         progress: bool | None = None,
     ) -> None:
-        super().__init__()
         check_timeouts(timeout=timeout, silence_timeout=silence_timeout)
-        self._track_displays()
-        # Text progress (a line per step, then a summary) where no widget front end can
-        # show the widget: by default, outside a Jupyter kernel.
-        self.progress = not widget_front_end() if progress is None else progress
-        self._lines: StepLines | None = None
+        super().__init__(choose_target(client, speed, simulator, replay), phase="idle",
+                         bar_label="Progress", progress=progress)
+        self._lines: StepLines | None = None  # a line per step, then a summary, as text
         self.timeout = timeout
         self.silence_timeout = silence_timeout
         self.result: OnboardingResult | None = None
-        self.error: BaseException | None = None  # what stopped the last run, if it raised
-        self._client, self._simulator, self._source_kind = choose_target(client, speed,
-                                                                          simulator, replay)
-        if customer is None and self._simulator is not None and self._simulator.replay:
-            customer = self._simulator.replay.as_customer()  # the recorded one, a fresh ID
-        self._owns_client = client is None
-        self._client_lock = asyncio.Lock()
-        self._loop = running_loop()  # where widget callbacks are handed over to
-        self._phase = "idle"
+        simulated = self._runs.simulator
+        if customer is None and simulated is not None and simulated.replay:
+            customer = simulated.replay.as_customer()  # the recorded one, a fresh ID
         self._state = OnboardingState("")
         # rendered table rows by step identity, with the step drawn (a revision redraws it)
         self._rows: dict[StepKey, tuple[StepEvent, str]] = {}
         self._bar_shown = 0.0
         self._run_customer: Customer | None = None
         self._session: OnboardingSession | None = None
-        self._task: asyncio.Task[OnboardingResult] | None = None
-        self._cancel_requested = False
-        self._run_began = False
-        self._started: float | None = None  # loop time
-        self._ended: float | None = None
         self._started_at: dt.datetime | None = None
-        self._ticker: asyncio.TimerHandle | None = None
-        self._shown_banner: render.Banner | None = None
-        sample = customer is None and self._simulator is not None
+        sample = customer is None and simulated is not None
         self._samples: list[tuple[str, Customer]] = []  # (label, customer)
         # On the embedded simulator: a Dropdown of its sample businesses (None otherwise).
         self.sample_picker: widgets.Dropdown | None = None
-        if sample and self._simulator is not None:
-            self._samples = self._simulator.labelled_samples()
+        if sample and simulated is not None:
+            self._samples = simulated.labelled_samples()
             customer = self._samples[0][1]
         self._build(customer, keep_id=not sample)
-        if self._simulator is not None and self._simulator.replay is not None:
-            self._source.value += _replay_note(self._simulator.replay)
+        if simulated is not None and simulated.replay is not None:
+            self._source.value += _replay_note(simulated.replay)
         self._throttle = RedrawThrottle(self._redraw,
                                         widgets=(self._progress, self._status, self._table))
         self._throttle.request()
@@ -180,19 +163,16 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
             raise RuntimeError("An onboarding is already running: await w.wait(), or "
                                "w.cancel() it first.")
         customer = self.customer
-        loop = self._loop_to_start_on()
+        loop = self._runs.loop_to_start_on()
         self._begin(customer, loop)
-        task = loop.create_task(self._run(customer))
-        task.add_done_callback(consume_exception)  # shown in the banner; wait() re-raises
-        self._task = task
-        return task
+        return self._runs.launch(self._run(customer), loop)
 
     async def check_status(self) -> AgentInfo:
         """Ask the service for the actor's state (``agent_request``) and show it."""
         external_id = self._status_target()
         self._agent.value = '<div class="newo-agent-info">Asking the service…</div>'
         try:
-            client = await self._ensure_client()
+            client = await self._runs.ensure_client()
             info = await client.request_agent_info(external_id)
         except Exception as exc:
             self._agent.value = ""
@@ -211,14 +191,14 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
 
     def __repr__(self) -> str:
         # Short and stable (nbval compares it): no ids, ports, times or secrets.
-        source = SOURCE_NAMES[self._source_kind]
-        return f"OnboardingWidget(source={source!r}, status={self._phase!r})"
+        source = SOURCE_NAMES[self._runs.source_kind]
+        return f"OnboardingWidget(source={source!r}, status={self._runs.phase!r})"
 
     def static_html(self) -> str:
         """The latest state as static, escaped HTML: what a saved or exported notebook
         shows where the widget state is missing (progress, steps, the result card)."""
         bar = self._progress
-        return render.static_view("Newo onboarding", [
+        return render.static_view("Newo onboarding", key=self._static_key, parts=[
             self._source.value,
             render.static_progress(bar.value, bar.max, bar.bar_style),
             self._status.value, self._banner.value, self._card.value, self._agent.value,
@@ -233,20 +213,20 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
     # -- the run ------------------------------------------------------------------------
 
     async def _run(self, customer: Customer) -> OnboardingResult:
-        self._run_began = True
-        if self._cancel_requested:  # cancelled before the task's first step
+        self._runs.run_began = True
+        if self._runs.cancel_requested:  # cancelled before the task's first step
             result = self._cancelled_result()
             self._end(result, None)
             return result
         self._lines = StepLines(customer.external_id) if self.progress else None
         try:
-            client = await self._ensure_client()
+            client = await self._runs.ensure_client()
             self._session = client.session(customer, on_event=self._on_event,
                                            timeout=self.timeout,
                                            silence_timeout=self.silence_timeout)
             result = await self._session.run()
         except asyncio.CancelledError:
-            if not self._cancel_requested:
+            if not self._runs.cancel_requested:
                 self._end(self._cancelled_result(), None)
                 raise  # cancelled from outside (the loop is shutting down): let it
             result = self._cancelled_result()
@@ -274,31 +254,21 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         self._bar_shown = 0.0  # the bar's last fraction with a known total (never lowered)
         self._session = None
         self.result, self.error = None, None
-        self._cancel_requested = False
-        self._run_began = False
-        self._phase = "running"
-        self._started, self._ended = loop.time(), None
+        self._runs.begin(loop)
         self._started_at = now()
-        self._start_button.disabled = True
-        self._cancel_button.disabled = False
         self._show_banner(None)
         self._card.value = ""
         self._agent.value = ""
         self._progress.value = 0
         self._redraw_now()
-        self._ticker = loop.call_later(1.0, self._tick)
 
     def _end(self, result: OnboardingResult | None, exc: BaseException | None) -> None:
         self.result, self.error = result, exc
-        self._phase = result.status if result is not None else "error"
-        self._ended = self._loop.time() if self._loop is not None else None
-        self._stop_ticker()
+        self._runs.end(result.status if result is not None else "error")
         self._redraw_now()  # the final frame: the last state is always shown
         self._show_banner(render.outcome_banner(result) if result
                           else render.failure_banner(exc or Exception()))
         self._card.value = render.result_card(result) if result and result.ok else ""
-        self._start_button.disabled = False
-        self._cancel_button.disabled = True
         self._refresh_display(final=True)
         if self._lines is not None:
             self._lines.finish(result or self._snapshot(
@@ -318,17 +288,18 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         else:  # shrinking: lower the value first so it is never clamped
             self._progress.value = top
             self._progress.max = maximum
-        self._progress.bar_style = _BAR_STYLE.get(self._phase, "")
-        self._status.value = render.status_line(self._phase if self._phase != "idle" else "ready",
+        phase = self._runs.phase
+        self._progress.bar_style = _BAR_STYLE.get(phase, "")
+        self._status.value = render.status_line(phase if phase != "idle" else "ready",
                                                 state.stage, count, state.max_steps,
-                                                self._elapsed(), state.stages)
+                                                self._runs.elapsed(), state.stages)
         self._table.value = self._table_html()
         self._refresh_display()
 
     def _bar(self, count: int, max_steps: int | None) -> tuple[int, int]:
         """(value, max) of the bar: distinct steps of the latest ``max_steps``, never fuller
         than 100 % and never lower than the last redraw (a corrected total holds it)."""
-        if self._phase == "finished":
+        if self._runs.phase == "finished":
             full = max(max_steps or 0, count, 1)
             return full, full
         if not max_steps:
@@ -373,17 +344,14 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
         self._messages = {name: widgets.HTML() for name, _, _ in FIELDS}
         for name, box in self._inputs.items():
             box.observe(partial(self._field_edited, name), names="value")
-        self._build_run_buttons()
         self._check_button = widgets.Button(description="Check status", icon="question")
-        self._check_button.on_click(partial(self._from_ui, self._check_clicked))
-        self._progress = widgets.IntProgress(value=0, min=0, max=1, description="Progress")
+        self._check_button.on_click(partial(self._runs.from_ui, self._check_clicked))
         self._status = widgets.HTML()
         self._table = widgets.HTML()
-        self._banner = widgets.HTML()
         self._card = widgets.HTML()
         self._agent = widgets.HTML()
-        self._source = widgets.HTML(render.source_line(self._source_kind, self._target_url()))
-        title = widgets.HTML("<b>Newo onboarding</b>")
+        self._source = self._source_line()
+        title = self._title("Newo onboarding")
         form = [widgets.HBox([self._inputs[name], self._messages[name]]) for name, _, _ in FIELDS]
         buttons = widgets.HBox([self._start_button, self._cancel_button, self._check_button])
         picker = [self._sample_picker()] if self._samples else []
@@ -403,10 +371,10 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
 
     def _sample_picked(self, change: dict[str, Any]) -> None:
         fill = partial(self._fill, self._samples[change["new"]][1])
-        if running_loop() is self._loop:  # set from code on the loop: fill before returning
+        if running_loop() is self._runs.loop:  # set from code on the loop: fill at once
             fill()
         else:  # a click, maybe on a subshell thread
-            self._from_ui(fill)
+            self._runs.from_ui(fill)
 
     def _fill(self, customer: Customer) -> None:
         """Put a customer's inputs in the fields (a fresh Customer ID for each run)."""
@@ -415,20 +383,8 @@ class OnboardingWidget(RunLifecycle[OnboardingResult], widgets.VBox):
                 box.value = _prefill(customer, name, keep_id=False)
             self._show_field_errors([])
 
-    def _guarded(self, callback: Callable[[], Any]) -> None:
-        try:
-            callback()
-        except CustomerValidationError:
-            pass  # already shown beside each field
-        except Exception as exc:  # a click must never lose its error
-            log.exception("widget callback failed")
-            self._show_banner(render.failure_banner(exc))
-
     def _field_edited(self, name: str, change: dict[str, Any]) -> None:
-        self._from_ui(lambda: setattr(self._messages[name], "value", ""))
-
-    def _start_clicked(self) -> None:
-        self.start()
+        self._runs.from_ui(lambda: setattr(self._messages[name], "value", ""))
 
     def _check_clicked(self) -> None:
         self._spawn(self.check_status())

@@ -59,6 +59,23 @@ _PRINTED = """(marker) => {
 }"""
 
 
+def write_notebook(path: Path, cells: Sequence[str]) -> Path:
+    """A notebook of these code cells, for this environment's python3 kernel, at ``path``."""
+    import nbformat
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(source) for source in cells],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}}), path)
+    return path
+
+
+# True once at least ``n`` progress bars (IntProgress views) are full.
+BARS_FULL = """(n) => [...document.querySelectorAll('.widget-hprogress .progress-bar')]
+    .filter(bar => bar.style.width === '100%').length >= n"""
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -75,12 +92,17 @@ class Lab:
     """A headless JupyterLab (or Notebook 7: ``app="notebook"``) whose log is read on a
     thread until it says it is serving."""
 
-    def __init__(self, root: Path, port: int, app: str = "jupyterlab") -> None:
+    def __init__(self, root: Path, port: int, app: str = "jupyterlab", *,
+                 save_widget_state: bool = False) -> None:
         app_name, self._ready, self.notebook_path = FRONT_ENDS[app]
         self.url = f"http://127.0.0.1:{port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEWO_")}
         env["JUPYTER_RUNTIME_DIR"] = str(root / ".runtime")  # no stray files in ~
-        env["JUPYTERLAB_SETTINGS_DIR"] = str(_quiet_settings(root / ".settings"))
+        env["JUPYTERLAB_SETTINGS_DIR"] = str(_quiet_settings(root / ".settings",
+                                                             save_widget_state))
+        # Its own data folder: notebook trust (the signatures database and its secret)
+        # stays out of ~, and a test can sign a notebook as this server's user did.
+        env["JUPYTER_DATA_DIR"] = str(data_dir(root))
         args = [sys.executable, "-m", app, "--no-browser", f"--port={port}",
                 "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=",
                 "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
@@ -124,23 +146,34 @@ class Lab:
             self.process.stderr.close()
 
 
-def _quiet_settings(folder: Path) -> Path:
-    """User settings without the news/update toast, which would cover the screenshot."""
+def data_dir(root: Path) -> Path:
+    """The Jupyter data folder of a server started on ``root`` (notebook trust lives there)."""
+    return root / ".data"
+
+
+def _quiet_settings(folder: Path, save_widget_state: bool = False) -> Path:
+    """User settings without the news/update toast, which would cover the screenshot;
+    ``save_widget_state`` turns on the widget manager's "Save Widget State Automatically"
+    (off by default, as in a fresh JupyterLab)."""
     plugin = folder / "@jupyterlab" / "apputils-extension"
     plugin.mkdir(parents=True)
     (plugin / "notification.jupyterlab-settings").write_text(
         '{"fetchNews": "false", "checkForUpdates": false}')
+    if save_widget_state:
+        widgets = folder / "@jupyter-widgets" / "jupyterlab-manager"
+        widgets.mkdir(parents=True)
+        (widgets / "plugin.jupyterlab-settings").write_text('{"saveState": true}')
     return folder
 
 
 @contextlib.contextmanager
-def lab_serving(root: Path, notebooks: Sequence[Path], app: str = "jupyterlab"
-                ) -> Iterator[Lab]:
+def lab_serving(root: Path, notebooks: Sequence[Path], app: str = "jupyterlab", *,
+                save_widget_state: bool = False) -> Iterator[Lab]:
     """JupyterLab (or ``app="notebook"``) serving copies of ``notebooks`` from ``root``;
     stopped on exit."""
     for notebook in notebooks:
         shutil.copy(notebook, root / notebook.name)
-    server = Lab(root, free_port(), app)
+    server = Lab(root, free_port(), app, save_widget_state=save_widget_state)
     try:
         if not server.serving.wait(SERVER_START_TIMEOUT) or server.process.poll() is not None:
             pytest.fail(f"{app} did not start:\n" + "".join(server.log[-30:]))
@@ -162,12 +195,19 @@ def chromium(playwright: Playwright) -> Iterator[Browser]:
         browser.close()
 
 
-def run_all_cells(page: Page, url: str, notebook: str, path: str = "/lab/tree/{}?reset"
-                  ) -> None:
+def open_notebook(page: Page, url: str, notebook: str, path: str = "/lab/tree/{}?reset"
+                  ) -> Page:
     """Open ``notebook`` (in a fresh workspace in JupyterLab; ``path`` is where a front end
-    opens one: ``Lab.notebook_path``), wait for its kernel, run every cell."""
+    opens one: ``Lab.notebook_path``) and wait for its kernel; nothing runs."""
     page.goto(url + path.format(notebook), timeout=OPEN_TIMEOUT_MS)
     page.wait_for_function(_KERNEL_IDLE, timeout=OPEN_TIMEOUT_MS)
+    return page
+
+
+def run_all_cells(page: Page, url: str, notebook: str, path: str = "/lab/tree/{}?reset"
+                  ) -> None:
+    """Open ``notebook`` (see :func:`open_notebook`), run every cell."""
+    open_notebook(page, url, notebook, path)
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
 
