@@ -114,13 +114,15 @@ FINDINGS = """\
 
 ### Issue 16, second half: a leaner event
 
-Met in this run: the kernel's loop lag (p99 8.3 ms, max 23.6 ms), RSS per session at 100
-and 1,000 sessions and at the margin, and the batch widget's bytes/s (benchmark 7). Missed:
-pipeline CPU per event, 1.26× with the journal on and 1.13× off (goals 1.25× and 1.10×;
-1.50× and 1.37× before this half), and RSS per session at 500, 1.63× (goal 1.5×). The
-machine was shared (load 0.5–2.5 on 2 cores while this ran, two other engineers testing).
-Runs of the same code earlier in the evening read 1.27–1.32× on and 1.12–1.15× off: the
-pipeline goals sit inside the noise of this machine, on the wrong side of it.
+Met in this run: the kernel's loop lag (p99 6.6 ms, max 20.9 ms), RSS per session at 1,000
+sessions (1.47×) and at the margin (1.46×), and the batch widget's bytes/s (benchmark 7).
+Missed: pipeline CPU per event, 1.31× with the journal on and 1.16× off (goals 1.25× and
+1.10×; 1.50× and 1.37× before this half), and RSS per session at 100 (1.502×, by a hair)
+and 500 (1.53×). The run before this one, on the same code but for the widgets merged
+from main since, read 1.26× and 1.13× for the pipeline and 1.49×, 1.63× and 1.41× for
+RSS; runs of the pipeline alone this evening read 1.26–1.32× on and 1.09–1.16× off. The
+machine was shared (load 0.5–2.5 on 2 cores, two other engineers testing): the goals sit
+inside this machine's noise, mostly on the wrong side of it.
 
 - **An event is a tuple underneath** (`newo_nb/_protocol.py`). A frozen dataclass spent
   1.7 µs an event in its generated `__init__` (one `object.__setattr__` call a field); a
@@ -140,7 +142,7 @@ pipeline goals sit inside the noise of this machine, on the wrong side of it.
   (0.6 µs); the packet class sets a received event's attributes itself; a step skips the
   end-of-run and progress checks only other events need.
 - **The journal** costs 2.5 µs an event in-process and 4–5 µs in a run (journal on minus
-  off: 3.9 µs here). `strace -c` of a 50,000-event run: 33,000 `pwrite64`, 8,000 `fcntl`,
+  off: 4.9 µs here). `strace -c` of a 50,000-event run: 33,000 `pwrite64`, 8,000 `fcntl`,
   6,600 `pread64`, 47 `fdatasync` (checkpoints), and 0.2 s more system time than with the
   journal off: SQLite's WAL append with a commit every 10 ms. A 8 or 16 KiB page, a 4×
   longer autocheckpoint and a 2 MB page cache changed nothing measurable (best of three:
@@ -152,17 +154,18 @@ pipeline goals sit inside the noise of this machine, on the wrong side of it.
   documented hook lets a connection skip them (the task per message is hard-coded in
   `engineio.AsyncClient._receive_packet`), so they stay. Of our own per-event work:
   packet decode 3.3 µs (python-socketio's: 6.2), decode + fold 4.1, journal 2.5–5, the
-  steps frame 0.7 (pandas' own conversions 0.4 of it), the collector ~0.5. At 1.25× the
-  whole budget is ~8 µs, and at 1.10× ~3.2 µs, less than decoding alone.
+  steps frame 0.7 (pandas' own conversions 0.4 of it), the collector ~0.5, the glue in
+  between ~1. At 1.25× the budget for all of it is ~8 µs plus the 3 µs the packet class
+  saves; at 1.10× ~3.3 µs plus those 3, about what decode + fold alone costs.
 - **Memory.** The leaner event saved ~3.5 KiB a session at 500 sessions (main: 49.3 and
   51.2 KiB, this branch: 46.3 and 47.0, back to back on the same simulator). tracemalloc
   at the peak of 500: newo-nb 26 KiB traced a session against the bare client's 20.5
   (kept events 3.5: their strings 2.1, the tuples 1.2, the times 0.2; the session, its
-  state and its REST client ~3.5); RSS per session is 45.6 against 27.9 KiB, so most of
+  state and its REST client ~3.5); RSS per session is 44.7 against 29.2 KiB, so most of
   the gap is not Python objects held but allocator pages and what a session touches while
-  it runs. 500 stays the worst count in every run (1.55–1.67× this evening).
+  it runs. 500 stays the worst count in every run (1.53–1.67× this evening).
 - **Bench robustness.** The crash of the bare worker at 1,000 sessions could not be
-  reproduced (three full runs of bench 2 at 1,000 tonight, no crash); its traceback was
+  reproduced (four runs of bench 2 at 1,000 tonight, no crash); its traceback was
   lost because only the last 3,000 characters of its stderr were kept, which the
   interpreter's shutdown noise filled. This machine's open-files limit is 20,000 (soft and
   hard), so descriptors were not the cause here; workers now raise their soft limit to the
@@ -175,7 +178,7 @@ pipeline goals sit inside the noise of this machine, on the wrong side of it.
 - **Benchmark 3** timed its burst through the single widget's `handle_event`, which no
   longer sees a run's events (the widget draws from its session's state since issue 18):
   the burst read 0 s. It now spans the first to the last event's arrival. The in-process
-  "handle_event" profile row reads 7.7 µs in a full run and 1.5–1.8 µs alone (main's code
+  "handle_event" profile row reads 7.4–7.8 µs in a full run and 1.5–1.8 µs alone (main's code
   the same); not investigated.
 - **Benchmark 7** is `bench/batch_widget_bytes.py` (issue 15): 100, 1,000 and 10,000
   businesses, 30 s windows, about a minute; the baseline is the whole table sent at each
