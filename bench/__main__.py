@@ -1,9 +1,9 @@
-"""``python -m bench``: every benchmark (issues 8 and 16), a table, and ``bench/RESULTS.md``.
+"""``python -m bench``: every benchmark (issues 8, 15 and 16), a table, and ``bench/RESULTS.md``.
 
     python -m bench                  # the full run (about 10 minutes on 2 cores)
     python -m bench --smoke          # tiny sizes, seconds; what the test suite runs
     python -m bench --only frames    # one benchmark (pipeline, scale, widget, frames, startup,
-                                     # looplag)
+                                     # looplag, widgetbytes)
 
 Each figure is printed beside its baseline (measured in the same run), their ratio and
 the goal. The full run writes ``bench/RESULTS.md``; ``--json PATH`` writes the rows.
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from . import _common, frames, looplag, pipeline, scale, startup, widget
+from . import _common, batch_widget_bytes, frames, looplag, pipeline, scale, startup, widget
 from ._common import Row
 
 
@@ -41,10 +41,13 @@ class Sizes:
     import_repeats: int
     first_step_tries: int
     looplag_businesses: int
+    bytes_sizes: list[int]  # businesses in the batch widget's bytes/s benchmark
+    bytes_window: float  # seconds each of those batches is measured at most
 
 
-FULL = Sizes(100_000, 3, [100, 500, 1000], 2, 10_000, 3, 1_000_000, 2, 7, 5, 2_000)
-SMOKE = Sizes(2_000, 1, [5], 1, 300, 1, 20_000, 1, 1, 1, 5)
+FULL = Sizes(100_000, 3, [100, 500, 1000], 2, 10_000, 3, 1_000_000, 2, 7, 5, 2_000,
+             [100, 1_000, 10_000], 30.0)
+SMOKE = Sizes(2_000, 1, [5], 1, 300, 1, 20_000, 1, 1, 1, 5, [10], 10.0)
 
 BENCHES: dict[str, Callable[[Sizes], list[Row]]] = {
     "pipeline": lambda s: pipeline.run(s.pipeline_events, s.pipeline_repeats),
@@ -53,6 +56,7 @@ BENCHES: dict[str, Callable[[Sizes], list[Row]]] = {
     "frames": lambda s: frames.run(s.frame_rows, s.frame_repeats),
     "startup": lambda s: startup.run(s.import_repeats, s.first_step_tries),
     "looplag": lambda s: looplag.run(s.looplag_businesses),
+    "widgetbytes": lambda s: batch_widget_bytes.run(s.bytes_sizes, s.bytes_window, 32),
 }
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -108,13 +112,84 @@ def machine() -> list[str]:
 FINDINGS = """\
 ## What the profiles showed
 
-### Issue 16: the pipeline at the bare client's cost, a kernel that never stutters
+### Issue 16, second half: a leaner event
 
-Goals met in this run: the kernel's loop lag (p99 5.4 ms, max 17.4 ms) and RSS per session
-at 100 and 1,000 sessions and at the margin. Missed: pipeline CPU per event (1.50× with the
-journal on, 1.37× off, against 1.25× and 1.10×) and RSS per session at 500 (1.62×). The
-machine was shared (load 3–7 on 2 cores while this ran; repeated runs of the same code
-moved the pipeline ratios by ±0.05 and RSS per session by ±0.15).
+Met in this run: the kernel's loop lag (p99 6.6 ms, max 20.9 ms), RSS per session at 1,000
+sessions (1.47×) and at the margin (1.46×), and the batch widget's bytes/s (benchmark 7).
+Missed: pipeline CPU per event, 1.31× with the journal on and 1.16× off (goals 1.25× and
+1.10×; 1.50× and 1.37× before this half), and RSS per session at 100 (1.502×, by a hair)
+and 500 (1.53×). The run before this one, on the same code but for the widgets merged
+from main since, read 1.26× and 1.13× for the pipeline and 1.49×, 1.63× and 1.41× for
+RSS; runs of the pipeline alone this evening read 1.26–1.32× on and 1.09–1.16× off. The
+machine was shared (load 0.5–2.5 on 2 cores, two other engineers testing): the goals sit
+inside this machine's noise, mostly on the wrong side of it.
+
+- **An event is a tuple underneath** (`newo_nb/_protocol.py`). A frozen dataclass spent
+  1.7 µs an event in its generated `__init__` (one `object.__setattr__` call a field); a
+  `tuple` subclass with `__slots__ = ()` is built in 0.15 µs and is immutable by nature.
+  Each field is a read-only property over its position; construction (keywords only, the
+  same defaults and errors), `repr`, equality, hashing, pickling, `dataclasses.fields`,
+  `replace` and `asdict` behave as before (the field declarations also go through
+  `dataclasses.dataclass` on a stand-in class). A decoded event whose arguments say no
+  more than its fields keeps no arguments dict: it holds their names in wire order (one
+  tuple shared by every event of that shape) and `arguments` rebuilds the dict when read;
+  any other event keeps the dict as received. Decoding reads the wire's usual payload in one
+  pass with no intermediate dict: decode 6.5 → 2.8 µs an event, decode + fold 8.2 → 4.1 µs
+  (profile row). The fold and the steps frame read fields with `itemgetter` in C.
+- **Smaller cuts on the hot path**: the session keeps the time of the last progress as the
+  socket's epoch instead of calling `loop.time()` per event (0.26 µs); a client without a
+  journal hands python-socketio a packet class that does not cut out the payload's text
+  (0.6 µs); the packet class sets a received event's attributes itself; a step skips the
+  end-of-run and progress checks only other events need.
+- **The journal** costs 2.5 µs an event in-process and 4–5 µs in a run (journal on minus
+  off: 4.9 µs here). `strace -c` of a 50,000-event run: 33,000 `pwrite64`, 8,000 `fcntl`,
+  6,600 `pread64`, 47 `fdatasync` (checkpoints), and 0.2 s more system time than with the
+  journal off: SQLite's WAL append with a commit every 10 ms. A 8 or 16 KiB page, a 4×
+  longer autocheckpoint and a 2 MB page cache changed nothing measurable (best of three:
+  2.17, 2.25, 2.13, 2.14 s against 2.17 s). A writer thread would move this CPU, not
+  remove it (`process_time` counts every thread). Journalling less or later is ruled out.
+- **Where the rest goes.** py-spy over a 50,000-event run of newo-nb: engine.io's read
+  loop and per-message task (`wait_for`, `ensure_future`, `call_later`) and
+  python-socketio's dispatch are about half of all samples, as in the bare client; no
+  documented hook lets a connection skip them (the task per message is hard-coded in
+  `engineio.AsyncClient._receive_packet`), so they stay. Of our own per-event work:
+  packet decode 3.3 µs (python-socketio's: 6.2), decode + fold 4.1, journal 2.5–5, the
+  steps frame 0.7 (pandas' own conversions 0.4 of it), the collector ~0.5, the glue in
+  between ~1. At 1.25× the budget for all of it is ~8 µs plus the 3 µs the packet class
+  saves; at 1.10× ~3.3 µs plus those 3, about what decode + fold alone costs.
+- **Memory.** The leaner event saved ~3.5 KiB a session at 500 sessions (main: 49.3 and
+  51.2 KiB, this branch: 46.3 and 47.0, back to back on the same simulator). tracemalloc
+  at the peak of 500: newo-nb 26 KiB traced a session against the bare client's 20.5
+  (kept events 3.5: their strings 2.1, the tuples 1.2, the times 0.2; the session, its
+  state and its REST client ~3.5); RSS per session is 44.7 against 29.2 KiB, so most of
+  the gap is not Python objects held but allocator pages and what a session touches while
+  it runs. 500 stays the worst count in every run (1.53–1.67× this evening).
+- **Bench robustness.** The crash of the bare worker at 1,000 sessions could not be
+  reproduced (four runs of bench 2 at 1,000 tonight, no crash); its traceback was
+  lost because only the last 3,000 characters of its stderr were kept, which the
+  interpreter's shutdown noise filled. This machine's open-files limit is 20,000 (soft and
+  hard), so descriptors were not the cause here; workers now raise their soft limit to the
+  hard one anyway. A plausible cause, not confirmed: python-socketio's default 1 s wait
+  for the namespace on connect, which 1,000 concurrent connects on a loaded machine can pass:
+  the bare client now waits 15 s, as newo-nb's connection does, and a failed bare
+  onboarding counts as unfinished instead of ending its worker. A worker that still
+  crashes is reported as a row with its exception (the first traceback's, not the
+  shutdown noise's), and the run goes on.
+- **Benchmark 3** timed its burst through the single widget's `handle_event`, which no
+  longer sees a run's events (the widget draws from its session's state since issue 18):
+  the burst read 0 s. It now spans the first to the last event's arrival. The in-process
+  "handle_event" profile row reads 7.4–7.8 µs in a full run and 1.5–1.8 µs alone (main's code
+  the same); not investigated.
+- **Benchmark 7** is `bench/batch_widget_bytes.py` (issue 15): 100, 1,000 and 10,000
+  businesses, 30 s windows, about a minute; the baseline is the whole table sent at each
+  redraw.
+
+### Issue 16, first half (figures of the run of 2026-11-30 22:40 UTC)
+
+Met then: the kernel's loop lag (p99 5.4 ms, max 17.4 ms) and RSS per session at 100 and
+1,000 sessions and at the margin. Missed: pipeline CPU per event (1.50× with the journal on,
+1.37× off) and RSS per session at 500 (1.62×). Load was 3–7 on 2 cores; repeated runs of
+the same code moved the pipeline ratios by ±0.05 and RSS per session by ±0.15.
 
 - **Where a bare client's CPU goes.** About half of it is python-socketio decoding each
   packet: `Packet.decode` calls `engineio.json.loads`, which passes `parse_int` and so

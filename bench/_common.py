@@ -6,17 +6,21 @@ shared and noisy, so absolute numbers drift while ratios hold), and beside its g
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import importlib
 import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REPO", "Row", "ServerProcess", "current_rss_kib", "peak_rss_kib", "reset_peak_rss",
-           "run_json_worker", "run_worker"]
+__all__ = ["REPO", "Row", "ServerProcess", "WorkerCrashed", "current_rss_kib", "peak_rss_kib",
+           "raise_open_files_limit", "reset_peak_rss", "run_json_worker", "run_worker",
+           "worker_arguments"]
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -118,8 +122,50 @@ def run_json_worker(args: list[str], *, timeout: float = 600) -> dict[str, Any]:
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"worker {args} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+        raise WorkerCrashed(args, done.returncode, done.stderr)
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+class WorkerCrashed(RuntimeError):
+    """A worker exited with an error: ``cause`` is its exception (the last traceback's last
+    line), not the noise libraries print at exit after it."""
+
+    def __init__(self, args: list[str], returncode: int, stderr: str) -> None:
+        # The uncaught exception's traceback comes first; what the interpreter prints while
+        # shutting down ("Exception ignored in ...: Event loop is closed") comes after it.
+        lines = stderr.splitlines()
+        starts = [i for i, ln in enumerate(lines) if ln.startswith("Traceback (most recent")
+                  and not (i and lines[i - 1].startswith("Exception ignored"))]
+        trace = lines[starts[0]:] if starts else lines
+        last = [ln for ln in trace[1:] if ln and not ln.startswith((" ", "Traceback"))]
+        self.cause = last[0] if last else f"exit status {returncode}"
+        trace = "\n".join(trace)
+        super().__init__(f"worker {args} failed ({returncode}): {self.cause}\n"
+                         f"{trace[:3000]}")
+
+
+def worker_arguments(module: str, kinds: list[str], size: str,
+                     argv: list[str]) -> argparse.Namespace:
+    """A worker's command line: ``--worker KIND --url URL --SIZE N [--journal-dir DIR]``."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}")
+    parser.add_argument("--worker", choices=kinds, required=True)
+    parser.add_argument("--url", required=True)
+    parser.add_argument(f"--{size}", type=int, required=True)
+    parser.add_argument("--journal-dir", default=tempfile.gettempdir())
+    return parser.parse_args(argv)
+
+
+def raise_open_files_limit() -> int:
+    """Raise this process's soft limit on open files to its hard limit (a thousand
+    concurrent sessions need more than the usual 1,024 descriptors); returns the limit."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 def run_worker(module: str, argv: list[str], *, timeout: float = 900) -> dict[str, Any]:

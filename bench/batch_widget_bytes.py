@@ -2,6 +2,7 @@
 
     python -m bench.batch_widget_bytes                    # 100, 1,000, 10,000; 60 s windows
     python -m bench.batch_widget_bytes --sizes 100 1000 --window 30
+    python -m bench --only widgetbytes                    # as benchmark 7 (30 s windows)
 
 The simulator (instant pacing) runs in its own process; this process runs a real
 ``BatchOnboardingWidget`` over loopback with no front end. Every front-end message goes
@@ -106,7 +107,7 @@ def rows_for(found: dict[str, Any]) -> list[Row]:
     size, seconds = found["size"], found["seconds"]
     ours = found["bytes"] / seconds
     baseline = found["whole_table_bytes"] * found["redraws"] / seconds
-    name = f"batch widget bytes ({size:,} businesses)"
+    name = f"7. batch widget bytes ({size:,} businesses)"
     note = (f"{found['finished']:,} finished in {seconds:.1f} s, {found['redraws']} redraws, "
             f"{found['messages']:,} messages, largest {found['largest_message']:,} B; "
             f"widget built in {found['build_s']:.2f} s")

@@ -16,7 +16,6 @@ Worker: ``python -m bench.pipeline --worker bare|newo --url URL --events N``.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -27,7 +26,7 @@ import time
 import uuid
 from typing import Any
 
-from ._common import Row, ServerProcess, run_worker
+from ._common import Row, ServerProcess, run_worker, worker_arguments
 
 ORIGIN = "http://localhost"
 KINDS = ("bare", "newo", "newo-no-journal")
@@ -216,12 +215,7 @@ def _rows(events: int, runs: dict[str, list[dict[str, Any]]],
 
 
 def worker(argv: list[str]) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(prog="python -m bench.pipeline")
-    parser.add_argument("--worker", choices=KINDS, required=True)
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--events", type=int, required=True)
-    parser.add_argument("--journal-dir", default=tempfile.gettempdir())
-    args = parser.parse_args(argv)
+    args = worker_arguments("bench.pipeline", list(KINDS), "events", argv)
     if args.worker == "bare":
         return asyncio.run(bare_worker(args.url, args.events))
     journal_dir = None if args.worker == "newo-no-journal" else args.journal_dir

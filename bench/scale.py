@@ -17,7 +17,6 @@ secret in ``NEWO_SIMULATOR_SECRET``, never in argv).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -28,7 +27,17 @@ import time
 from typing import Any
 
 from . import _common
-from ._common import Row, ServerProcess, current_rss_kib, peak_rss_kib, reset_peak_rss, run_worker
+from ._common import (
+    Row,
+    ServerProcess,
+    WorkerCrashed,
+    current_rss_kib,
+    peak_rss_kib,
+    raise_open_files_limit,
+    reset_peak_rss,
+    run_worker,
+    worker_arguments,
+)
 from .pipeline import use_scratch_journal
 from .startup import _free_port
 
@@ -99,8 +108,9 @@ async def bare_worker(url: str, secret: str, count: int) -> dict[str, Any]:
     for run in runs:
         for key, value in _verdict(run["steps"], run["max_steps"], run["finished"]).items():
             totals[key] += value
+    errors = sorted({r["error"] for r in runs if "error" in r})
     return {"wall": wall, "cpu": cpu, "events": sum(r["events"] for r in runs), "rss0": rss0,
-            "peak": peak_rss_kib(), **totals}
+            "peak": peak_rss_kib(), "errors": errors[:3], **totals}
 
 
 async def _bare_onboarding(url: str, secret: str, customer: Any, http: Any, ws_pool: Any,
@@ -125,14 +135,21 @@ async def _bare_onboarding(url: str, secret: str, customer: Any, http: Any, ws_p
     auth = {"client_secret": secret, "connector_idn": CONNECTOR}
     await http.post(f"{url}{prefix}/create-actor",
                     json={**auth, "name": customer.name, "external_id": external_id})
-    await sio.connect(f"{url}?client_secret={secret}&origin={ORIGIN}&external_id={external_id}",
-                      transports=["websocket"], headers={"Origin": ORIGIN})
-    arguments = [{"name": k, "value": v} for k, v in customer.to_arguments()]
-    await http.post(f"{url}{prefix}/send-actor-event", json={
-        **auth, "event_idn": "onboarding_started", "external_id": external_id,
-        "arguments": arguments})
-    await asyncio.wait_for(ended, 600)
-    await sio.disconnect()
+    try:
+        # newo-nb's connection waits up to 15 s for the namespace; python-socketio's default
+        # (1 s) failed bare onboardings when 1,000 connected at once on a loaded machine.
+        await sio.connect(
+            f"{url}?client_secret={secret}&origin={ORIGIN}&external_id={external_id}",
+            transports=["websocket"], headers={"Origin": ORIGIN}, wait_timeout=15)
+        arguments = [{"name": k, "value": v} for k, v in customer.to_arguments()]
+        await http.post(f"{url}{prefix}/send-actor-event", json={
+            **auth, "event_idn": "onboarding_started", "external_id": external_id,
+            "arguments": arguments})
+        await asyncio.wait_for(ended, 600)
+    except Exception as failure:  # counted as unfinished, not a crash of the whole worker
+        seen["error"] = repr(failure)
+    finally:
+        await sio.disconnect()
     return seen
 
 
@@ -158,13 +175,20 @@ def run(counts: list[int], repeats: int = 1) -> list[Row]:
         runs = {}
         for count in counts:
             tries: dict[str, list[dict[str, Any]]] = {"bare": [], "newo": []}
+            crashed: dict[str, list[str]] = {"bare": [], "newo": []}
             for _ in range(repeats):
                 for kind in tries:
-                    tries[kind].append(one(kind, count))
+                    try:
+                        tries[kind].append(one(kind, count))
+                    except WorkerCrashed as crash:  # reported in the table; the run goes on
+                        crashed[kind].append(crash.cause)
+            if not all(tries.values()):
+                rows.append(_crashed_row(count, crashed))
+                continue
             # The lowest RSS growth of each kind (allocator noise only ever adds), with the
             # losses of every try counted.
             runs[count] = got = {kind: _least_rss(found) for kind, found in tries.items()}
-            rows += _rows(count, got["newo"], got["bare"])
+            rows += _rows(count, got["newo"], got["bare"], crashed)
     if len(runs) > 1:
         rows.append(_marginal(runs[min(runs)], runs[max(runs)], min(runs), max(runs)))
     return rows
@@ -185,8 +209,21 @@ def _marginal(small: dict[str, dict[str, Any]], large: dict[str, dict[str, Any]]
                note="slope of peak-RSS growth between the two counts")
 
 
-def _rows(count: int, newo: dict[str, Any], bare: dict[str, Any]) -> list[Row]:
+def _crashed_row(count: int, crashed: dict[str, list[str]]) -> Row:
+    """Every try of a kind crashed at ``count``: no figure, and the reason, in the table."""
+    said = "; ".join(f"{kind}: {len(causes)} crashed ({causes[-1]})"
+                     for kind, causes in crashed.items() if causes)
+    return Row(f"2. scale ({count:,} concurrent)", "RSS per session", "crashed", None, "KiB",
+               "≤ 1.5× bare", False, note=said[:300])
+
+
+def _rows(count: int, newo: dict[str, Any], bare: dict[str, Any],
+          crashed: dict[str, list[str]] | None = None) -> list[Row]:
     name = f"2. scale ({count:,} concurrent)"
+    trouble = "; ".join([*(f"{kind} worker crashed {len(causes)}× ({causes[-1]})"
+                           for kind, causes in (crashed or {}).items() if causes),
+                         *(f"{kind}: {e}" for kind, r in (("newo", newo), ("bare", bare))
+                           for e in r.get("errors", []))])
     per_newo = (newo["peak"] - newo["rss0"]) / count
     per_bare = (bare["peak"] - bare["rss0"]) / count
     bad = {k: newo[k] + bare[k] for k in ("lost", "doubled", "unfinished")}
@@ -194,8 +231,8 @@ def _rows(count: int, newo: dict[str, Any], bare: dict[str, Any]) -> list[Row]:
         Row(name, "lost / doubled / unfinished (newo-nb + bare)",
             f"{newo['lost']}/{newo['doubled']}/{newo['unfinished']}",
             f"{bare['lost']}/{bare['doubled']}/{bare['unfinished']}", "", "0/0/0",
-            not any(bad.values()), extra={"newo_events": newo["events"],
-                                          "bare_events": bare["events"]}),
+            not any(bad.values()), note=trouble[:300],
+            extra={"newo_events": newo["events"], "bare_events": bare["events"]}),
         Row(name, "RSS per session", round(per_newo, 1), round(per_bare, 1), "KiB",
             "≤ 1.5× bare", None if _common.IN_PROCESS else per_newo <= 1.5 * per_bare,
             note="smoke: one process, RSS not isolated" if _common.IN_PROCESS else
@@ -211,13 +248,9 @@ def _rows(count: int, newo: dict[str, Any], bare: dict[str, Any]) -> list[Row]:
 
 
 def worker(argv: list[str]) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(prog="python -m bench.scale")
-    parser.add_argument("--worker", choices=["newo", "bare"], required=True)
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--count", type=int, required=True)
-    parser.add_argument("--journal-dir", default=tempfile.gettempdir())
-    args = parser.parse_args(argv)
+    args = worker_arguments("bench.scale", ["newo", "bare"], "count", argv)
     use_scratch_journal(args.journal_dir)
+    raise_open_files_limit()  # a socket and more per session: 1,000 need > 1,024 descriptors
     run = newo_worker if args.worker == "newo" else bare_worker
     return asyncio.run(run(args.url, os.environ["NEWO_SIMULATOR_SECRET"], args.count))
 

@@ -208,6 +208,7 @@ class NewoClient:
             on_disconnect=on_disconnect,
             reconnect=self.reconnect,
             http_session=self._ws_session,
+            keep_text=self.journal is not None,  # the socket's text is for the journal
         )
 
     @contextlib.asynccontextmanager

@@ -366,8 +366,10 @@ class Journal:
                 return
             self._open_runs[external_id] = run_id
         text = _payload_json(payload) if raw_text is None else redact_json(raw_text)
-        self._pending.append((run_id, event_name, received_at, text))
-        self._schedule_flush()
+        pending = self._pending
+        pending.append((run_id, event_name, received_at, text))
+        if not self._flush_scheduled or len(pending) >= _FLUSH_AT:  # else a commit is due
+            self._schedule_flush()
 
     def run_ended(self, external_id: str, status: Status, reason: str,
                   ended_at: dt.datetime) -> None:

@@ -29,7 +29,8 @@ from socketio import packet
 
 from ._exceptions import RealtimeConnectionError
 
-__all__ = ["RawEventHandler", "RealtimeConnection", "ReconnectPolicy", "WirePacket"]
+__all__ = ["RawEventHandler", "RealtimeConnection", "ReconnectPolicy", "TextlessWirePacket",
+           "WirePacket"]
 
 log = logging.getLogger("newo_nb.realtime")
 
@@ -53,24 +54,51 @@ class WirePacket(packet.Packet):
     no ack id: ``2["<event name>",{...}]``. For those, orjson parses the JSON (python-socketio
     builds a new ``json.JSONDecoder`` per packet, to pass its big-integer guard: together
     half the bare client's CPU per event, bench 1), and the payload's own text is cut out of
-    the packet and passed on, so the journal keeps what the socket carried. Anything else
+    the packet and passed on, so the journal keeps what the socket carried
+    (:class:`TextlessWirePacket` does not, for a client without a journal). Anything else
     (namespaces, acks, binary attachments, JSON orjson refuses) is python-socketio's.
     """
 
+    keeps_text = True
+
+    def __init__(self, packet_type: int = packet.EVENT, data: Any = None,
+                 namespace: str | None = None, id: int | None = None,
+                 binary: bool | None = None, encoded_packet: Any = None) -> None:
+        # A received event sets the attributes Packet.__init__ would, without its binary
+        # scan of data=None; everything else is Packet's own.
+        if encoded_packet is None or not self._event(encoded_packet):
+            super().__init__(packet_type, data, namespace, id, binary, encoded_packet)
+
     def decode(self, encoded_packet: Any) -> int:
-        if type(encoded_packet) is str and encoded_packet.startswith('2["'):
-            try:
-                data = orjson.loads(encoded_packet[1:])
-            except orjson.JSONDecodeError:  # e.g. lone surrogates, which json accepts
-                data = None
-            if type(data) is list and data and type(data[0]) is str:
-                raw = _payload_text(encoded_packet, data)
-                if raw is not None:
-                    data.append(_RawText(raw))
-                self.packet_type, self.namespace, self.data = packet.EVENT, None, data
-                return 0
+        if self._event(encoded_packet):
+            return 0
         attachments: int = super().decode(encoded_packet)
         return attachments
+
+    def _event(self, encoded: Any) -> bool:
+        """Read ``2["name",...]`` (True), or leave the packet untouched (False)."""
+        if type(encoded) is not str or not encoded.startswith('2["'):
+            return False
+        try:
+            data = orjson.loads(encoded[1:])
+        except orjson.JSONDecodeError:  # e.g. lone surrogates, which json accepts
+            return False
+        if type(data) is not list or not data or type(data[0]) is not str:
+            return False
+        if self.keeps_text:
+            raw = _payload_text(encoded, data)
+            if raw is not None:
+                data.append(_RawText(raw))
+        self.packet_type, self.data, self.namespace, self.id = packet.EVENT, data, None, None
+        self.attachment_count = 0
+        self.attachments: list[Any] = []
+        return True
+
+
+class TextlessWirePacket(WirePacket):
+    """:class:`WirePacket` without the payload's text: nothing would store it."""
+
+    keeps_text = False
 
 
 def _payload_text(encoded: str, data: list[Any]) -> str | None:
@@ -107,6 +135,7 @@ class RealtimeConnection:
         on_disconnect: Callable[[str], None] | None = None,
         reconnect: ReconnectPolicy | None = None,
         http_session: aiohttp.ClientSession | None = None,
+        keep_text: bool = True,
     ) -> None:
         policy = self._policy = reconnect or ReconnectPolicy()
         self._url = f"{base_url}?{urlencode(query)}"  # python-socketio has no query argument
@@ -127,7 +156,7 @@ class RealtimeConnection:
             handle_sigint=False,  # the default would stop the Jupyter kernel's loop on interrupt
             logger=False,
             engineio_logger=False,
-            serializer=WirePacket,
+            serializer=WirePacket if keep_text else TextlessWirePacket,
             **kwargs,
         )
         self._sio.on("*", self._any_event)
@@ -198,6 +227,9 @@ class RealtimeConnection:
     # -- handlers: synchronous, so events are handled in arrival order -----------------
 
     def _any_event(self, event: str, *args: Any) -> None:
+        if len(args) == 2 and type(args[1]) is _RawText:  # the service's case, journalled
+            self._on_raw_event(event, args[0], time.time(), args[1].text)
+            return
         raw: str | None = None
         if args and type(args[-1]) is _RawText:
             raw, args = args[-1].text, args[:-1]

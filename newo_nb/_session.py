@@ -31,6 +31,7 @@ import datetime as dt
 import logging
 import math
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -109,7 +110,7 @@ class OnboardingSession:
         self.started_at: dt.datetime | None = None
         self.result: OnboardingResult | None = None
         self._ended: asyncio.Future[None] | None = None  # made in run(), on the running loop
-        self._last_progress = 0.0  # loop time of the last event that was not agent_info
+        self._progress_at = 0.0  # epoch seconds of the last event that was not agent_info
         self._conn: RealtimeConnection | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._probe: asyncio.Future[ServerEvent] | None = None  # next event, when asked for
@@ -140,7 +141,7 @@ class OnboardingSession:
         self.started_at = now()
         loop = asyncio.get_running_loop()
         self._ended = loop.create_future()
-        self._last_progress = loop.time()
+        self._progress_at = time.time()
         self._deadline = loop.time() + self.timeout
         try:
             # The older heap is not walked while this runs. Survivors of each full collection
@@ -375,15 +376,15 @@ class OnboardingSession:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
-        checks, window = 0, self._last_progress
+        checks, window, seen = 0, self._last_progress, self._progress_at
         ended = self._ended
         assert ended is not None
         while not ended.done():
             now = loop.time()
             if now >= deadline:
                 return "timeout", f"no result after {self.timeout:.0f}s; {self._last_seen()}"
-            if self._last_progress > window:  # progress since the last check: start afresh
-                checks, window = 0, self._last_progress
+            if self._progress_at != seen:  # progress since the last check: start afresh
+                checks, window, seen = 0, self._last_progress, self._progress_at
             if self.connection_status != "connected":
                 # agent_info answers on the socket: asking while it is down wastes a check.
                 # The reconnect resyncs by itself; the overall deadline still bounds this.
@@ -399,6 +400,11 @@ class OnboardingSession:
             wait = min(deadline, window + self.silence_timeout) - now
             await asyncio.wait({ended}, timeout=wait)
         return None, ""
+
+    @property
+    def _last_progress(self) -> float:
+        """The loop time of the last progress (read per silence window, not per event)."""
+        return asyncio.get_running_loop().time() - (time.time() - self._progress_at)
 
     def _last_seen(self) -> str:
         state = self.state
@@ -416,16 +422,14 @@ class OnboardingSession:
                  raw_text: str | None = None) -> None:
         journal = self.client.journal
         if journal is not None:
-            journal.record(self.external_id, event_name, payload, received_at, raw_text)
+            journal.record(self.state.external_id, event_name, payload, received_at, raw_text)
         event = decode(payload, event_name=event_name, received_at=received_at)
         if not self.state.apply(event):
             return
-        if not isinstance(event, AgentInfo):  # answers to our own status requests are not progress
-            self._last_progress = asyncio.get_running_loop().time()
-        # Only a non-step event can end a run (a step changes no status: skip the check).
-        if (type(event) is not StepEvent and self.state.done and self._ended is not None
-                and not self._ended.done()):
-            self._ended.set_result(None)
+        if type(event) is StepEvent:  # a step changes no status: no end to check (bench 1)
+            self._progress_at = received_at  # the socket's clock: no loop.time() an event
+        else:
+            self._other_event(event, received_at)
         if self._probe is not None and not self._probe.done():
             self._probe.set_result(event)
         if isinstance(event, AgentInfo) and self._info is not None and not self._info.done():
@@ -435,6 +439,12 @@ class OnboardingSession:
                 self.on_event(event)
             except Exception:  # a user's callback must not end the session
                 log.exception("on_event callback failed for %s", event.command)
+
+    def _other_event(self, event: ServerEvent, received_at: float) -> None:
+        if not isinstance(event, AgentInfo):  # answers to our own status requests are not progress
+            self._progress_at = received_at
+        if self.state.done and self._ended is not None and not self._ended.done():
+            self._ended.set_result(None)
 
     def _connected(self, reconnected: bool) -> None:
         self.connection_status = "connected"

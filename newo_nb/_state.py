@@ -52,6 +52,7 @@ from ._protocol import (
     ServerEvent,
     StepEvent,
     UnrecognisedEvent,
+    field_getter,
 )
 from ._types import Status
 
@@ -63,6 +64,8 @@ if TYPE_CHECKING:
 __all__ = ["OnboardingResult", "OnboardingState", "Status", "StepKey"]
 
 StepKey = tuple[str, int, str]  # (stage, step_number, question): see rule 1
+
+_step_key = field_getter(StepEvent, "stage", "step_number", "question")  # StepEvent.key, in C
 
 TERMINAL_AGENT_STATES = frozenset({"created"})
 FAILED_AGENT_STATES = frozenset({"error", "failed"})
@@ -105,7 +108,7 @@ class OnboardingState:
 
     def apply(self, event: ServerEvent) -> bool:
         """Fold one event in. Returns False for a duplicate, which changes nothing else."""
-        key = event.dedup_key
+        key = event.external_event_id or event.dedup_key  # the id: no property call
         if key in self._seen:
             self.duplicates += 1
             return False
@@ -126,7 +129,7 @@ class OnboardingState:
         return True
 
     def _apply_step(self, step: StepEvent) -> None:
-        key = (step.stage, step.step_number, step.question)
+        key: StepKey = _step_key(step)
         current = self.steps.get(key)
         if current is None:
             self._new_step(key, step)

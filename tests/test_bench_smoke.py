@@ -40,7 +40,7 @@ def _row(rows: list[dict[str, Any]], bench: str, figure: str) -> dict[str, Any]:
 
 def test_every_benchmark_reports(smoke_rows: list[dict[str, Any]]) -> None:
     benches = {r["bench"].split(" ")[0] for r in smoke_rows}
-    assert benches == {"1.", "2.", "3.", "4.", "5.", "6."}
+    assert benches == {"1.", "2.", "3.", "4.", "5.", "6.", "7."}
     for row in smoke_rows:
         for value in (row["ours"], row["baseline"]):
             if isinstance(value, float | int):
@@ -96,3 +96,29 @@ def test_loop_lag_probe_ran_through_the_batch(smoke_rows: list[dict[str, Any]]) 
         assert run["counts"]["finished"] == 5
         assert 0 <= run["p50_ms"] <= run["p99_ms"] <= run["max_ms"]
         assert 0 <= run["busy_max_ms"] <= run["max_ms"]
+
+
+def test_batch_widget_bytes_is_benchmark_seven(smoke_rows: list[dict[str, Any]]) -> None:
+    row = _row(smoke_rows, "7.", "bytes per second")
+    assert row["ours"] > 0
+    assert row["note"].startswith("10 finished")  # every business of the smoke batch
+
+
+def test_a_crashed_worker_is_reported_by_its_exception_not_the_noise_after_it() -> None:
+    from bench._common import WorkerCrashed, raise_open_files_limit, run_json_worker
+
+    script = ("import atexit\n"
+              "def noise():\n"
+              "    try:\n"
+              "        raise RuntimeError('Event loop is closed')\n"
+              "    except RuntimeError:\n"
+              "        import sys, traceback\n"
+              "        print('Exception ignored in: <function _ProactorBasePipeTransport>',\n"
+              "              file=sys.stderr)\n"
+              "        traceback.print_exc()\n"
+              "atexit.register(noise)\n"
+              "raise ConnectionError('namespace / not connected in time')\n")
+    with pytest.raises(WorkerCrashed) as crashed:
+        run_json_worker(["-c", script])
+    assert crashed.value.cause == "ConnectionError: namespace / not connected in time"
+    assert raise_open_files_limit() >= 1024

@@ -189,3 +189,51 @@ def test_client_events_encode_to_documented_payloads() -> None:
     request = AgentRequest("ext-1").to_payload(client_secret="s", connector_idn="c")
     assert request["event_idn"] == "agent_request"
     assert request["arguments"] == []
+
+
+def test_events_behave_as_frozen_keyword_only_dataclasses() -> None:
+    import copy
+    import dataclasses
+    import pickle
+
+    event = decode(payload("notify_scraping_step", step_number="4", max_steps="9",
+                           stage="stage_1", answer="a"), event_name="m", received_at=5.0)
+    assert dataclasses.is_dataclass(event)
+    assert [f.name for f in dataclasses.fields(StepEvent)][-6:] == [
+        "user_actor_id", "question", "answer", "step_number", "max_steps", "stage"]
+    moved = dataclasses.replace(event, step_number=5)
+    assert (moved.step_number, moved.answer, moved.received_at) == (5, "a", 5.0)
+    assert dataclasses.asdict(event)["arguments"] == {
+        "step_number": "4", "max_steps": "9", "stage": "stage_1", "answer": "a"}
+    built = StepEvent(external_event_id="ev-notify_scraping_step", connector_idn="conn",
+                      integration_idn="newo_chat", event_name="m", received_at=5.0,
+                      arguments=dict(event.arguments), step_number=4, max_steps=9,
+                      stage="stage_1", answer="a")
+    assert event == built
+    assert hash(event) == hash(built)
+    assert event != moved
+    assert repr(event) == repr(built)
+    assert pickle.loads(pickle.dumps(event)) == event == copy.copy(event)  # noqa: S301
+    with pytest.raises(AttributeError):
+        event.stage = "stage_2"  # type: ignore[misc]
+    with pytest.raises(TypeError, match="step_number"):
+        StepEvent(external_event_id="e")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="colour"):
+        StepEvent(external_event_id="e", step_number=1, colour="red")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        assert event < moved  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(("arguments", "kept"), [
+    ({"step_number": "007", "question": "q"}, {"step_number": "007", "question": "q"}),
+    ({"step_number": " 7", "question": "q"}, {"step_number": " 7", "question": "q"}),
+    ({"step_number": "7", "colour": "red"}, {"step_number": "7", "colour": "red"}),
+    ({"question": "q", "step_number": "7"}, {"question": "q", "step_number": "7"}),
+])
+def test_arguments_read_back_exactly_as_sent(arguments: dict[str, str],
+                                              kept: dict[str, str]) -> None:
+    event = decode(payload("notify_scraping_step", **arguments))
+    assert isinstance(event, StepEvent)
+    assert event.step_number == 7
+    assert event.arguments == kept
+    assert list(event.arguments) == list(kept)  # the wire's order

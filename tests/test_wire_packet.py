@@ -12,7 +12,7 @@ import pytest
 from socketio import packet
 
 from newo_nb import Customer
-from newo_nb._realtime import WirePacket, _RawText
+from newo_nb._realtime import TextlessWirePacket, WirePacket, _RawText
 from newo_nb._secrets import redact_json, register_secret
 from newo_nb.simulator import Simulator
 
@@ -69,6 +69,25 @@ def test_several_arguments_keep_their_text_as_a_list() -> None:
 def test_other_packets_decode_as_python_socketio_decodes_them(encoded: str) -> None:
     data, raw = _decoded(encoded)
     assert raw is None or json.loads(raw) == data[1]
+
+
+def test_without_a_journal_the_text_is_not_cut_out() -> None:
+    encoded = _sent(["message", STEP])
+    textless = TextlessWirePacket(encoded_packet=encoded)
+    assert (textless.packet_type, textless.namespace, textless.id, textless.data) == (
+        packet.EVENT, None, None, ["message", STEP])
+    assert textless.attachment_count == 0
+
+
+async def test_a_client_without_a_journal_reads_events_without_their_text(
+    sim: Simulator, customer: Customer
+) -> None:
+    async with sim.client(journal=False) as client:
+        connection = client.connection(customer.external_id, lambda *_: None)
+        assert connection._sio.packet_class is TextlessWirePacket
+        result = await client.onboard(customer)
+    assert result.status == "finished"
+    assert result.step_events
 
 
 def test_binary_events_are_python_socketio_s() -> None:
