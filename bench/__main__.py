@@ -114,15 +114,16 @@ FINDINGS = """\
 
 ### Issue 16, second half: a leaner event
 
-Met in this run: the kernel's loop lag (p99 6.6 ms, max 20.9 ms), RSS per session at 1,000
-sessions (1.47×) and at the margin (1.46×), and the batch widget's bytes/s (benchmark 7).
-Missed: pipeline CPU per event, 1.31× with the journal on and 1.16× off (goals 1.25× and
-1.10×; 1.50× and 1.37× before this half), and RSS per session at 100 (1.502×, by a hair)
-and 500 (1.53×). The run before this one, on the same code but for the widgets merged
-from main since, read 1.26× and 1.13× for the pipeline and 1.49×, 1.63× and 1.41× for
-RSS; runs of the pipeline alone this evening read 1.26–1.32× on and 1.09–1.16× off. The
-machine was shared (load 0.5–2.5 on 2 cores, two other engineers testing): the goals sit
-inside this machine's noise, mostly on the wrong side of it.
+Met in this run (merged main, 01:45 UTC, on a quiet machine: load 0.7–1.2, nothing else
+running): the kernel's loop lag (p99 6.5 ms, max 17.4 ms), RSS per session at 100 (1.48×),
+1,000 (1.40×) and at the margin (1.39×), and the batch widget's bytes/s (benchmark 7).
+Missed: pipeline CPU per event, 1.35× with the journal on and 1.13× off (goals 1.25× and
+1.10×; 1.50× and 1.37× before this half), and RSS per session at 500 (1.59×). Earlier full
+runs of the same code on a shared machine read 1.26× and 1.31× on, 1.13× and 1.16× off,
+1.49–1.50×, 1.53–1.63× and 1.41–1.47× for RSS; a pipeline-only run just after this one
+read 1.33× and 1.13×. With the journal off the goal is within this machine's noise; with
+it on, it is not: the journal costs 7–8 µs an event in a run, not the 2.6 µs it costs
+in-process (see below).
 
 - **An event is a tuple underneath** (`newo_nb/_protocol.py`). A frozen dataclass spent
   1.7 µs an event in its generated `__init__` (one `object.__setattr__` call a field); a
@@ -141,13 +142,15 @@ inside this machine's noise, mostly on the wrong side of it.
   journal hands python-socketio a packet class that does not cut out the payload's text
   (0.6 µs); the packet class sets a received event's attributes itself; a step skips the
   end-of-run and progress checks only other events need.
-- **The journal** costs 2.5 µs an event in-process and 4–5 µs in a run (journal on minus
-  off: 4.9 µs here). `strace -c` of a 50,000-event run: 33,000 `pwrite64`, 8,000 `fcntl`,
-  6,600 `pread64`, 47 `fdatasync` (checkpoints), and 0.2 s more system time than with the
-  journal off: SQLite's WAL append with a commit every 10 ms. A 8 or 16 KiB page, a 4×
-  longer autocheckpoint and a 2 MB page cache changed nothing measurable (best of three:
-  2.17, 2.25, 2.13, 2.14 s against 2.17 s). A writer thread would move this CPU, not
-  remove it (`process_time` counts every thread). Journalling less or later is ruled out.
+- **The journal** costs 2.5 µs an event in-process and 5–8 µs in a run (journal on minus
+  off: 4.9 µs in the branch's run, 8.0 in this one; the system time alone, from `getrusage`,
+  is ~4 µs an event more with the journal on). `strace -c` of a 50,000-event run: 33,000
+  `pwrite64`, 8,000 `fcntl`, 6,600 `pread64`, 47 `fdatasync` (checkpoints), and 0.2 s more
+  system time than with the journal off: SQLite's WAL append with a commit every 10 ms. A 8
+  or 16 KiB page, a 4× longer autocheckpoint and a 2 MB page cache changed nothing
+  measurable (best of three: 2.17, 2.25, 2.13, 2.14 s against 2.17 s). A writer thread would
+  move this CPU, not remove it (`process_time` counts every thread). Journalling less or
+  later is ruled out.
 - **Where the rest goes.** py-spy over a 50,000-event run of newo-nb: engine.io's read
   loop and per-message task (`wait_for`, `ensure_future`, `call_later`) and
   python-socketio's dispatch are about half of all samples, as in the bare client; no
