@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 import signal
+import sqlite3
 import sys
 import textwrap
 from collections.abc import AsyncIterator
@@ -286,3 +288,20 @@ async def test_an_unwritable_journal_is_logged_and_the_run_goes_on(
     assert "could not write" in caplog.text
     assert "Cannot open the journal" in caplog.text
     assert blocker.read_text() == "not a directory"  # left as it was
+
+
+@pytest.mark.parametrize("count", [1, 63, 64, 65, 130, 200])
+async def test_a_commit_of_any_size_keeps_every_event_in_order(
+    tmp_path: Path, count: int
+) -> None:
+    # A commit is split into INSERTs of at most 64 rows, the last of its own size.
+    journal = Journal(tmp_path / "journal.sqlite3")
+    payloads = [{"command_idn": "notify_scraping_step", "n": str(n)} for n in range(count)]
+    for n, payload in enumerate(payloads):  # on a loop: they wait for one commit
+        journal.record("sizes", "message", payload, float(n))
+    journal.flush()
+    journal.close()
+    with sqlite3.connect(tmp_path / "journal.sqlite3") as db:
+        stored = db.execute("SELECT received_at, payload FROM events ORDER BY seq").fetchall()
+    assert [when for when, _ in stored] == [float(n) for n in range(count)]
+    assert [json.loads(text) for _, text in stored] == payloads
