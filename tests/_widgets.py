@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
+
+import ipywidgets
 
 # A bound so a broken widget fails instead of hanging, not a speed goal: a loaded CI box
 # can take seconds per redraw of a big batch.
@@ -26,3 +28,12 @@ async def shown(widget: Any, predicate: Callable[[Any], bool],
         return await asyncio.wait_for(done, timeout)
     finally:
         widget.unobserve(check, names="value")
+
+
+def children(root: ipywidgets.Widget) -> Iterator[ipywidgets.Widget]:
+    """``root`` and every widget inside it, depth first."""
+    stack = [root]
+    while stack:
+        widget = stack.pop()
+        yield widget
+        stack.extend(getattr(widget, "children", ()))

@@ -14,16 +14,17 @@ import importlib.util
 import io
 import json
 import math
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
-import ipywidgets
 import pandas as pd
 import pytest
 
 from newo_nb._app import APP_NOTEBOOK, OnboardingApp, onboarding_app
 from newo_nb.cli import main
 from newo_nb.simulator import Simulator
+
+from ._widgets import children
 
 KNOWN = "sk-test-app-secret-0123456789abcdef"
 
@@ -32,14 +33,6 @@ KNOWN = "sk-test-app-secret-0123456789abcdef"
 async def known_sim() -> AsyncIterator[Simulator]:
     async with Simulator(speed=math.inf, client_secret=KNOWN) as simulator:
         yield simulator
-
-
-def children(root: ipywidgets.Widget) -> Iterator[ipywidgets.Widget]:
-    stack = [root]
-    while stack:
-        widget = stack.pop()
-        yield widget
-        stack.extend(getattr(widget, "children", ()))
 
 
 async def upload(app: OnboardingApp, name: str, content: bytes) -> None:

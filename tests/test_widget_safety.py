@@ -17,7 +17,7 @@ import asyncio
 import json
 import logging
 import math
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from html.parser import HTMLParser
 from typing import Any
 
@@ -36,6 +36,8 @@ from newo_nb.simulator import Faults, Simulator
 from newo_nb.simulator._runs import command_payload
 from newo_nb.widgets import OnboardingWidget
 from newo_nb.widgets import _render as render
+
+from ._widgets import children
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -76,14 +78,6 @@ class _Markup(HTMLParser):
     @property
     def text(self) -> str:
         return "".join(self.texts)
-
-
-def children(root: ipywidgets.Widget) -> Iterator[ipywidgets.Widget]:
-    stack = [root]
-    while stack:
-        widget = stack.pop()
-        yield widget
-        stack.extend(getattr(widget, "children", ()))
 
 
 def html_values(w: OnboardingWidget) -> list[str]:
