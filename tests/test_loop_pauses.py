@@ -57,10 +57,13 @@ def test_someone_else_s_freeze_and_the_setting_are_respected(
     gc.freeze()
     try:
         theirs = gc.get_freeze_count()
+        # Frozen objects that die leave the count (3 did once, on 3.13): it may fall a
+        # little, but it never grows (we froze nothing more) nor drops to the interpreter's
+        # own (we unfroze nothing).
         with short_collector_pauses():
-            gc.collect()
-            assert gc.get_freeze_count() == theirs
-        assert gc.get_freeze_count() == theirs  # not unfrozen by us
+            gc.collect()  # a refreeze would add this collection's survivors
+            assert INTERPRETER_FROZEN < gc.get_freeze_count() <= theirs
+        assert INTERPRETER_FROZEN < gc.get_freeze_count() <= theirs  # not unfrozen by us
     finally:
         gc.unfreeze()
     monkeypatch.setenv(GC_FREEZE_ENV, "off")
