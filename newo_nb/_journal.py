@@ -62,6 +62,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import tenacity
+
 from ._customer import Customer
 from ._exceptions import ConfigurationError, CustomerValidationError
 from ._protocol import decode, from_storable, storable
@@ -184,9 +186,16 @@ class LeaseHolder:
     expires_at: float
 
     def __str__(self) -> str:
+        if not self.pid:
+            return f"a session the journal could not name ({self.host})"
         if self.pid == os.getpid() and self.host == _HOST:
             return "this process"
         return f"process {self.pid} on {self.host}"
+
+    @classmethod
+    def unknown(cls, why: str) -> LeaseHolder:
+        """The lease could not be read (the journal stayed locked): treat it as held."""
+        return cls(0, why, 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +249,7 @@ class Journal:
                 raise ConfigurationError(
                     f"Cannot open the journal at {self.path} ({exc}). Set {JOURNAL_ENV} to a "
                     "writable file, or pass journal=False to keep none.") from None
-            db.execute("PRAGMA journal_mode=WAL")
+            _enter_wal(db)
             db.execute("PRAGMA synchronous=NORMAL")
             # Appends touch a few pages at the end of each b-tree; SQLite's default 2 MB page
             # cache would only grow the kernel's RSS (bench 2). Reads go to the OS's cache.
@@ -259,7 +268,8 @@ class Journal:
         """
         folder = self.path.parent
         if not folder.exists():
-            folder.mkdir(mode=0o700, parents=True)
+            # exist_ok: two processes opening a new journal at once both get here
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         elif folder == default_journal_path().parent:
             _restrict(folder, 0o700)
         if os.name != "posix":
@@ -445,6 +455,13 @@ class Journal:
                     if db.in_transaction:
                         db.execute("ROLLBACK")
                     raise
+        except sqlite3.OperationalError as exc:
+            if not _contended(exc):
+                self._failed("a lease", exc)
+                return None
+            # Another process is writing the journal, for longer than busy_timeout: it may
+            # be taking this very lease, so waiting is the safe answer, not onboarding.
+            return LeaseHolder.unknown(str(exc))
         except (sqlite3.Error, ConfigurationError) as exc:
             self._failed("a lease", exc)
         return None
@@ -608,6 +625,22 @@ def _flush_open_journals() -> None:
 
 
 _HOST = socket.gethostname()
+
+
+def _contended(exc: BaseException) -> bool:
+    """Another connection holds the lock (not a broken disk): waiting may clear it."""
+    return isinstance(exc, sqlite3.OperationalError) and (
+        "locked" in str(exc) or "busy" in str(exc))
+
+
+# Switching a new database to WAL takes an exclusive lock and SQLite answers "database is
+# locked" at once, without its busy handler, when another process opens the same new
+# journal at that moment (two notebooks started together): wait it out, briefly.
+@tenacity.retry(retry=tenacity.retry_if_exception(_contended),
+                wait=tenacity.wait_random_exponential(multiplier=0.005, max=0.2),
+                stop=tenacity.stop_after_delay(5), reraise=True)
+def _enter_wal(db: sqlite3.Connection) -> None:
+    db.execute("PRAGMA journal_mode=WAL")
 
 
 def _lease_alive(pid: int, host: str, expires_at: float) -> bool:

@@ -16,6 +16,7 @@ import logging
 import math
 import os
 import signal
+import sqlite3
 import stat
 import sys
 from collections.abc import Callable
@@ -257,6 +258,69 @@ async def test_two_processes_racing_on_one_journal_onboard_the_customer_once(
     assert "is being onboarded by process" in waiter.stderr.read_text()
     print(f"race: routes {a['route']} and {b['route']}, {len(a['steps'])} steps each; "
           f"onboarding_started x{slow_sim.onboardings_started(external_id)}")
+
+
+_OPENER = """
+import logging, sys
+from newo_nb._journal import Journal
+logging.basicConfig(level=logging.WARNING, format="%(message)s")
+for path in sys.stdin:  # a new journal each round: open it, say so, then race on "go"
+    journal = Journal(path.strip())
+    print("ready", flush=True)
+    sys.stdin.readline()
+    print(journal.acquire_lease("svc", "cust", f"p{journal.path}-{id(journal)}") is None,
+          flush=True)
+"""
+
+
+async def test_processes_opening_a_new_journal_together_take_its_lease_once(
+    tmp_path: Path,
+) -> None:
+    # Two notebooks started together both make the journal's folder and switch the new file
+    # to WAL; SQLite refuses the second switch at once ("database is locked"). Either used
+    # to fail the lease open in ~19 rounds out of 20 here, and both processes onboarded.
+    procs = [await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _OPENER, stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE) for _ in range(2)]
+
+    async def say(line: str) -> list[bytes]:
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write(line.encode() + b"\n")
+        return [await asyncio.wait_for(proc.stdout.readline(), LINE_TIMEOUT)  # type: ignore[union-attr]
+                for proc in procs]
+
+    try:
+        for round_ in range(20):
+            journal = tmp_path / f"round-{round_}" / "journal.sqlite"
+            assert await say(str(journal)) == [b"ready\n"] * 2
+            taken = await say("go")
+            assert sorted(taken) == [b"False\n", b"True\n"], f"round {round_}: {taken}"
+    finally:
+        for proc in procs:
+            proc.stdin.close()  # type: ignore[union-attr]
+        errors = [(await asyncio.wait_for(proc.communicate(), LINE_TIMEOUT))[1] for proc in procs]
+    assert errors == [b"", b""]  # no "could not write a lease" from either
+
+
+def test_a_journal_locked_past_its_busy_timeout_reads_as_a_held_lease(
+    journal_path: Path,
+) -> None:
+    journal, other = Journal(journal_path), Journal(journal_path)
+    assert other.acquire_lease("svc", "warm-up", "o") is None  # made the file, in WAL
+    locker = sqlite3.connect(journal_path, isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")  # another process mid-write, for over busy_timeout
+    try:
+        holder = journal.acquire_lease("svc", "cust", "ours")
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert holder is not None, "a locked journal must not read as a free lease"
+    assert "could not name" in str(holder)
+    assert "locked" in str(holder)
+    assert journal.acquire_lease("svc", "cust", "ours") is None  # free once the lock ends
+    journal.close()
+    other.close()
 
 
 async def test_a_lease_holds_while_its_process_lives_and_frees_when_it_is_killed(
