@@ -16,29 +16,24 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
 from typing import Any
+
+from ._cli_options import add_target_options, chosen_target, has_secret
 
 __all__ = ["add_app_parser", "voila_command"]
 
 INSTALL_HINT = "pip install 'newo-nb[app]'"
 
 
-def add_app_parser(sub: Any, speed: Callable[[str], float]) -> None:
+def add_app_parser(sub: Any) -> None:
     app = sub.add_parser(
         "app", help="serve the onboarding page with Voilà (needs newo-nb[app])",
         description="Serve an onboarding page with Voilà: one business from a form, or many "
                     "from an uploaded CSV, Excel, Parquet or JSON lines file. It talks to the "
                     "Newo service when NEWO_CLIENT_SECRET is set, else to the embedded "
                     f"simulator. Needs Voilà: {INSTALL_HINT}.")
-    target = app.add_mutually_exclusive_group()
-    target.add_argument("--simulator", dest="target", action="store_const", const="simulator",
-                        help="always use the embedded simulator (a set secret is ignored)")
-    target.add_argument("--service", dest="target", action="store_const", const="service",
-                        help="always use the Newo service (NEWO_CLIENT_SECRET must be set)")
-    app.add_argument("--speed", type=speed, default=4.0,
-                     help="simulator pacing: 1 = realistic, 4 (default) = four times faster, "
-                          "'instant' = none")
+    add_target_options(app, speed_default=4.0,
+                       speed_help="4 (default) = four times faster, 'instant' = none")
     app.add_argument("--host", default="127.0.0.1", help="address to serve on")
     app.add_argument("--port", type=int, default=8866, help="port to serve on (default 8866)")
     app.add_argument("--open", action="store_true", help="open the page in a browser")
@@ -62,11 +57,8 @@ def run_app(args: argparse.Namespace) -> int:
         print(f"newo-nb app: Voilà is not installed. Install it with: {INSTALL_HINT}",
               file=sys.stderr)
         return 2
-    target = args.target or ("service" if os.environ.get("NEWO_CLIENT_SECRET", "").strip()
-                             else "simulator")
-    if target == "service" and not os.environ.get("NEWO_CLIENT_SECRET", "").strip():
-        print("newo-nb app --service: set NEWO_CLIENT_SECRET to your Agent Creator client "
-              "secret first (or use --simulator).", file=sys.stderr)
+    target = chosen_target(args, "app", default="service" if has_secret() else "simulator")
+    if target is None:
         return 2
     from ._app import SPEED_ENV, TARGET_ENV
 

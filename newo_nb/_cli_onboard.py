@@ -21,7 +21,7 @@ import math
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ._exceptions import ConfigurationError
@@ -32,13 +32,15 @@ if TYPE_CHECKING:
     from ._client import NewoClient
     from ._files import CustomerFile
 
+from ._cli_options import add_target_options
+
 __all__ = ["ALL_FINISHED", "BAD_INPUT", "INTERRUPTED", "SOME_FAILED", "add_onboard_parser"]
 
 ALL_FINISHED, SOME_FAILED, BAD_INPUT, INTERRUPTED = 0, 1, 2, 130
 _ENDED = tuple(status for status in STATUSES if status != "running")  # in the counts' order
 
 
-def add_onboard_parser(sub: Any, speed: Callable[[str], float]) -> None:
+def add_onboard_parser(sub: Any) -> None:
     onboard = sub.add_parser(
         "onboard", help="onboard every business of a CSV, Excel, Parquet or JSON lines file",
         description="Onboard every business of FILE (CSV, Excel, Parquet or JSON lines; "
@@ -49,10 +51,8 @@ def add_onboard_parser(sub: Any, speed: Callable[[str], float]) -> None:
                     "nobody is onboarded twice. Exit codes: 0 all finished, 1 some failed, "
                     "2 bad input (bad rows are listed; the good ones still run).")
     onboard.add_argument("file", metavar="FILE")
-    onboard.add_argument("--simulator", action="store_true",
-                         help="use the embedded simulator (no secret needed)")
-    onboard.add_argument("--speed", type=speed, default=math.inf,
-                         help="simulator pacing: 1 = realistic, 'instant' (default) = none")
+    add_target_options(onboard, speed_default=math.inf,
+                       speed_help="'instant' (default) = none")
     onboard.add_argument("--concurrency", type=_positive, default=8,
                          help="onboardings at once (default 8)")
     onboard.add_argument("--timeout", type=float, default=600.0,
@@ -133,7 +133,7 @@ async def _interruptible(work: Coroutine[Any, Any, int]) -> int:
 @contextlib.asynccontextmanager
 async def _client(args: argparse.Namespace) -> AsyncIterator[NewoClient]:
     journal = args.journal if args.journal else None
-    if args.simulator:
+    if args.target == "simulator":
         from .simulator import Simulator
 
         async with Simulator(speed=args.speed) as sim, sim.client(journal=journal) as client:
@@ -150,7 +150,7 @@ async def _onboard(customers: CustomerFile, args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     async with _client(args) as client:
-        where = "the embedded simulator" if args.simulator else client.base_url
+        where = "the embedded simulator" if args.target == "simulator" else client.base_url
         print(f"Onboarding {len(customers.rows)} rows of {customers.name} on {where}",
               file=sys.stderr)
         batch = OnboardingBatch(client, customers.rows, concurrency=args.concurrency,

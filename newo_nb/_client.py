@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["ConnectorSettings", "NewoClient"]
 
 log = logging.getLogger("newo_nb.client")
-
+# The REST retry policy, and the exception each failure raises, are in _rest_errors.
 
 
 @dataclass(frozen=True, slots=True)

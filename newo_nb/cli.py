@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 from ._cli_app import add_app_parser
 from ._cli_journal import add_journal_parser
 from ._cli_onboard import add_onboard_parser
+from ._cli_options import speed
 
 __all__ = ["main"]
 
@@ -85,15 +86,6 @@ async def _serve(host: str, port: int, speed: float, dialect: Dialect | None = N
         await asyncio.Event().wait()
 
 
-def _speed(text: str) -> float:
-    from .simulator import checked_speed
-
-    try:
-        return checked_speed(text)
-    except ValueError as error:  # argparse shows this message, not "invalid _speed value"
-        raise argparse.ArgumentTypeError(str(error).removeprefix("speed=")) from None
-
-
 def _dialect(text: str) -> Dialect:
     from .simulator import Dialect
 
@@ -151,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="newo-nb")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="onboard the sample businesses on the simulator")
-    demo.add_argument("--speed", type=_speed, default=math.inf,
+    demo.add_argument("--speed", type=speed, default=math.inf,
                       help="1 = realistic pacing, 'instant' (default) = none")
     demo.add_argument("--limit", type=int, default=1000, help="onboard the first N samples")
     demo.add_argument("--concurrency", type=int, default=8, help="onboardings at once")
@@ -162,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                     "NEWO_SIMULATOR_SECRET environment variable when set.")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765, help="0 picks a free port")
-    serve.add_argument("--speed", type=_speed, default=1.0)
+    serve.add_argument("--speed", type=speed, default=1.0)
     serve.add_argument(
         "--dialect", type=_dialect, default=None, metavar="NAME[,NAME...]",
         help="speak a variant of the API the document allows: documented (default), text, "
@@ -173,9 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--replay", metavar="PATH", help="answer every onboarding by replaying "
                        "this cassette (its pacing divided by --speed)")
     _add_wire_commands(sub)
-    add_onboard_parser(sub, _speed)
+    add_onboard_parser(sub)
     add_journal_parser(sub)
-    add_app_parser(sub, _speed)
+    add_app_parser(sub)
     args = parser.parse_args(argv)
     if getattr(args, "handler", None) is not None:
         return int(args.handler(args))

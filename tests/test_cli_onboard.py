@@ -209,6 +209,7 @@ def test_concurrency_bounds_the_runs_at_once(
     (["empty.csv"], "holds no customers"),
     (["broken.parquet"], "is not a readable Parquet file"),
     (["customers.csv"], "set NEWO_CLIENT_SECRET"),  # no --simulator and no secret
+    (["customers.csv", "--service"], "set NEWO_CLIENT_SECRET"),  # as `newo-nb app` takes it
 ])
 def test_unusable_input_exits_2_and_says_why(
     arguments: list[str], message: str, tmp_path: Path, journal: Path,
@@ -223,6 +224,13 @@ def test_unusable_input_exits_2_and_says_why(
     assert main(["onboard", *arguments]) == 2
 
     assert message.lower() in capsys.readouterr().err.lower()
+
+
+def test_simulator_and_service_exclude_each_other(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["onboard", "x.csv", "--simulator", "--service"])
+    assert exit_.value.code == 2
+    assert "not allowed with argument --simulator" in capsys.readouterr().err
 
 
 def test_concurrency_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
