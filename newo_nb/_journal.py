@@ -89,6 +89,8 @@ FLUSH_AFTER = 0.010  # seconds an event may wait to be committed with the ones a
 _FLUSH_AT = 512  # events waiting that are committed at once
 _CACHE_KIB = 256  # SQLite's page cache for the journal's connection
 _OFF = frozenset({"off", "0", "false", "no", "none"})
+_BUSY_MS = 5000  # how long a write waits for another process's transaction
+_LEASE_BUSY_MS = 100  # the same for taking a lease, which is retried anyway
 LEASE_TTL = 60.0  # seconds a lease lasts unless renewed (its holder renews it every TTL/4)
 _UNENDED = ("the journal holds no end for this run: the kernel stopped (or the session was "
             "abandoned) while it ran. The onboarding may go on at Newo: onboard this customer "
@@ -254,7 +256,7 @@ class Journal:
             # Appends touch a few pages at the end of each b-tree; SQLite's default 2 MB page
             # cache would only grow the kernel's RSS (bench 2). Reads go to the OS's cache.
             db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
-            db.execute("PRAGMA busy_timeout=5000")
+            db.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
             db.executescript(_SCHEMA)
             self._db = db
             self._private_companions()
@@ -438,7 +440,13 @@ class Journal:
         try:
             with self._lock:
                 db = self._connect()
-                db.execute("BEGIN IMMEDIATE")  # read and take under one write lock
+                # A lease is polled until taken, so a locked journal need not hold the loop
+                # for busy_timeout: it answers "held" after a short wait and is asked again.
+                db.execute(f"PRAGMA busy_timeout={_LEASE_BUSY_MS}")
+                try:
+                    db.execute("BEGIN IMMEDIATE")  # read and take under one write lock
+                finally:
+                    db.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
                 try:
                     row = db.execute("SELECT holder, pid, host, expires_at FROM leases WHERE "
                                      "service = ? AND external_id = ?",
@@ -459,8 +467,8 @@ class Journal:
             if not _contended(exc):
                 self._failed("a lease", exc)
                 return None
-            # Another process is writing the journal, for longer than busy_timeout: it may
-            # be taking this very lease, so waiting is the safe answer, not onboarding.
+            # Another process is writing the journal: it may be taking this very lease, so
+            # waiting (the session asks again) is the safe answer, not onboarding.
             return LeaseHolder.unknown(str(exc))
         except (sqlite3.Error, ConfigurationError) as exc:
             self._failed("a lease", exc)

@@ -303,13 +303,13 @@ async def test_processes_opening_a_new_journal_together_take_its_lease_once(
     assert errors == [b"", b""]  # no "could not write a lease" from either
 
 
-def test_a_journal_locked_past_its_busy_timeout_reads_as_a_held_lease(
+def test_a_journal_another_writer_keeps_locked_reads_as_a_held_lease(
     journal_path: Path,
 ) -> None:
     journal, other = Journal(journal_path), Journal(journal_path)
     assert other.acquire_lease("svc", "warm-up", "o") is None  # made the file, in WAL
     locker = sqlite3.connect(journal_path, isolation_level=None)
-    locker.execute("BEGIN IMMEDIATE")  # another process mid-write, for over busy_timeout
+    locker.execute("BEGIN IMMEDIATE")  # another process mid-write, longer than we wait
     try:
         holder = journal.acquire_lease("svc", "cust", "ours")
     finally:
