@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
@@ -301,7 +302,8 @@ async def test_a_commit_of_any_size_keeps_every_event_in_order(
         journal.record("sizes", "message", payload, float(n))
     journal.flush()
     journal.close()
-    with sqlite3.connect(tmp_path / "journal.sqlite3") as db:
+    # sqlite3's own ``with`` ends a transaction, not the connection: closing() closes it
+    with contextlib.closing(sqlite3.connect(tmp_path / "journal.sqlite3")) as db:
         stored = db.execute("SELECT received_at, payload FROM events ORDER BY seq").fetchall()
     assert [when for when, _ in stored] == [float(n) for n in range(count)]
     assert [json.loads(text) for _, text in stored] == payloads
