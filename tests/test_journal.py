@@ -11,7 +11,6 @@ import signal
 import sqlite3
 import sys
 import textwrap
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pandas as pd
@@ -30,17 +29,6 @@ from newo_nb._journal import JOURNAL_ENV, default_journal_path
 from newo_nb.simulator import Faults, Simulator
 
 from .conftest import FAST_RECONNECT
-
-
-@pytest.fixture
-def journal_path(tmp_path: Path) -> Path:
-    return tmp_path / "journal.sqlite3"
-
-
-@pytest.fixture
-async def jclient(sim: Simulator, journal_path: Path) -> AsyncIterator[NewoClient]:
-    async with sim.client(reconnect=FAST_RECONNECT, journal=journal_path) as newo:
-        yield newo
 
 
 def _calls(sim: Simulator, external_id: str) -> list[str]:
