@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +27,18 @@ async def sim() -> AsyncIterator[Simulator]:
 @pytest.fixture
 async def client(sim: Simulator) -> AsyncIterator[NewoClient]:
     async with sim.client(reconnect=FAST_RECONNECT, max_retries=3) as newo:
+        yield newo
+
+
+@pytest.fixture
+def journal_path(tmp_path: Path) -> Path:
+    return tmp_path / "journal.sqlite3"
+
+
+@pytest.fixture
+async def jclient(sim: Simulator, journal_path: Path) -> AsyncIterator[NewoClient]:
+    """A client journalling into this test's own file (``journal_path``)."""
+    async with sim.client(reconnect=FAST_RECONNECT, journal=journal_path) as newo:
         yield newo
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -13,14 +11,6 @@ import pytest
 from newo_nb import Customer, NewoClient, OnboardingBatch, ServerEvent, StepEvent
 from newo_nb._frames import RESULT_COLUMNS
 from newo_nb.simulator import Faults, Simulator
-
-from .conftest import FAST_RECONNECT
-
-
-@pytest.fixture
-async def jclient(sim: Simulator, tmp_path: Path) -> AsyncIterator[NewoClient]:
-    async with sim.client(reconnect=FAST_RECONNECT, journal=tmp_path / "j.sqlite3") as newo:
-        yield newo
 
 
 def _fields(c: Customer) -> dict[str, object]:

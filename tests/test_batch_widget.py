@@ -11,7 +11,6 @@ import re
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,8 @@ from aiohttp import web
 from newo_nb import BatchOnboardingWidget, Customer, NewoClient, OnboardingBatch
 from newo_nb.simulator import Faults, Simulator
 
-from ._widgets import shown
+from ._widgets import Markup, children, record_sends, shown
+from ._widgets import samples as shared_samples
 
 HOSTILE = "<script>alert(1)</script>"
 # breaks out of quoted attributes (the error's title), then markup of every kind
@@ -36,32 +36,10 @@ OUR_TAGS = {"b", "i", "code", "span", "div", "table", "thead", "tbody", "tr", "t
 OUR_ATTRIBUTES = {"class", "style", "data-id", "data-status", "data-row", "title", "role"}
 
 
-class Markup(HTMLParser):
-    """Tags, attributes and text of one HTML value, as a browser would split them."""
-
-    def __init__(self, value: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: set[str] = set()
-        self.attributes: dict[str, str] = {}
-        self.texts: list[str] = []
-        self.feed(value)
-        self.close()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.add(tag)
-        self.attributes.update((name, value or "") for name, value in attrs)
-
-    def handle_data(self, data: str) -> None:
-        self.texts.append(data)
-
-
 def rendered_text(root: ipywidgets.Widget) -> str:
     """The text a person sees; every HTML value is checked for foreign markup on the way."""
     texts = []
-    stack = [root]
-    while stack:
-        widget = stack.pop()
-        stack.extend(getattr(widget, "children", ()))
+    for widget in children(root):
         if isinstance(widget, ipywidgets.HTML):
             markup = Markup(widget.value)
             assert markup.tags <= OUR_TAGS, widget.value[:500]
@@ -69,21 +47,13 @@ def rendered_text(root: ipywidgets.Widget) -> str:
             # title and data-* hold text; only the others could carry a URL or code
             assert not any("javascript:" in v.lower() for k, v in markup.attributes.items()
                            if k != "title" and not k.startswith("data-"))
-            texts.append("".join(markup.texts))
+            texts.append(markup.text)
             texts.extend(markup.attributes.values())
     return "\n".join(texts)
 
 
-def fresh(customer: Customer, tag: str = "") -> Customer:
-    """The same business under a new external id (no journal run to reuse)."""
-    fields = {name: getattr(customer, name) for name in customer.__dataclass_fields__}
-    return Customer.from_mapping(
-        {**fields, "external_customer_id": f"{tag or 'bw'}-{uuid.uuid4().hex[:10]}"})
-
-
 def samples(sim: Simulator, n: int) -> list[Customer]:
-    base = sim.sample_customers()
-    return [fresh(base[i % len(base)], f"bw{i}") for i in range(n)]
+    return shared_samples(sim, n, "bw")
 
 
 def table_html(w: BatchOnboardingWidget) -> str:
@@ -104,12 +74,7 @@ def row_html(w: BatchOnboardingWidget, external_id: str) -> str:
 
 def all_widget_state(root: ipywidgets.Widget) -> str:
     """Every synced trait of the widget tree, as the front end would receive it."""
-    states, stack = [], [root]
-    while stack:
-        widget = stack.pop()
-        states.append(widget.get_state())
-        stack.extend(getattr(widget, "children", ()))
-    return json.dumps(states, default=str)
+    return json.dumps([widget.get_state() for widget in children(root)], default=str)
 
 
 async def table_shown(w: BatchOnboardingWidget, predicate: Callable[[str], bool],
@@ -446,13 +411,7 @@ async def test_100_business_batch_stays_within_the_redraw_rate(
 ) -> None:
     w = BatchOnboardingWidget(samples(sim, 100), client=client, concurrency=16)
     sent: list[str] = []
-    original = ipywidgets.Widget._send
-
-    def counting(self: ipywidgets.Widget, msg: Any, buffers: Any = None) -> None:
-        sent.append(self.model_id)
-        original(self, msg, buffers)
-
-    monkeypatch.setattr(ipywidgets.Widget, "_send", counting)
+    record_sends(monkeypatch, lambda widget, _msg: sent.append(widget.model_id))
     loop = asyncio.get_running_loop()
     draws_before = w._throttle.redraws
     began = loop.time()

@@ -16,15 +16,11 @@ import math
 import os
 import re
 import shutil
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
-import psutil
 import pytest
 
 from ._served import ThreadedSimulator
@@ -32,7 +28,7 @@ from .browser._lab import (
     BARS_FULL,
     OPEN_TIMEOUT_MS,
     RUN_TIMEOUT_MS,
-    SERVER_START_TIMEOUT,
+    ServedProcess,
     chromium,
     free_port,
     lab_serving,
@@ -84,50 +80,20 @@ def _check_finished_batch(page: object) -> None:
     assert page.locator(".newo-static:visible").count() == 0  # the live view hides it
 
 
-class App:
-    """``newo-nb app`` (or Voilà on a notebook: ``notebook=``) in a child process; its log
-    (Voilà's) read on a thread."""
+class App(ServedProcess):
+    """``newo-nb app`` (or Voilà on a notebook: ``notebook=``) in a child process, serving
+    once its log (Voilà's) shows its URL."""
+
+    stop_timeout = 30.0  # newo-nb app stops Voilà, which stops its kernels
+    children_grace = 10.0
 
     def __init__(self, port: int, env: dict[str, str], notebook: Path | None = None) -> None:
         self.url = f"http://127.0.0.1:{port}/"
-        self.log: list[str] = []
-        self.serving = threading.Event()
-        self.started = time.perf_counter()
         command = (["-m", "newo_nb.cli", "app", "--simulator", "--speed", "8",
                     "--port", str(port)] if notebook is None else
                    ["-m", "voila", str(notebook), "--no-browser", f"--port={port}",
                     "--Voila.ip=127.0.0.1"])
-        self.process = subprocess.Popen(  # noqa: S603 - our interpreter, our command
-            [sys.executable, *command], env=env, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, text=True)
-        self._reader = threading.Thread(target=self._read_log, daemon=True)
-        self._reader.start()
-
-    def _read_log(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.log.append(line)
-            if self.url in line:
-                self.serving.set()
-        self.serving.set()
-
-    def stop(self) -> None:
-        try:
-            children = psutil.Process(self.process.pid).children(recursive=True)
-        except psutil.NoSuchProcess:
-            children = []
-        self.process.terminate()  # newo-nb app stops Voilà, which stops its kernels
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-        _, alive = psutil.wait_procs(children, timeout=10)
-        for child in alive:
-            child.kill()
-        self._reader.join(timeout=5)
-        if self.process.stderr is not None:
-            self.process.stderr.close()
+        super().__init__(command, env=env, ready=self.url)
 
 
 @pytest.fixture
@@ -147,8 +113,7 @@ def app_serving(tmp_path: Path, notebook: Path | None = None) -> Iterator[App]:
     env["JUPYTER_RUNTIME_DIR"] = str(tmp_path / ".runtime")
     served = App(free_port(), env, notebook)
     try:
-        if not served.serving.wait(SERVER_START_TIMEOUT) or served.process.poll() is not None:
-            pytest.fail("the app did not start:\n" + "".join(served.log[-30:]))
+        served.wait_serving("the app")
         yield served
     finally:
         served.stop()

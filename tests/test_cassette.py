@@ -7,7 +7,6 @@ import dataclasses
 import json
 import math
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +28,6 @@ from newo_nb.simulator import DIALECTS, Faults, Simulator
 from .conftest import FAST_RECONNECT
 
 SHIPPED = Path(__file__).resolve().parent.parent / "newo_nb" / "simulator" / "cassettes"
-
-
-@pytest.fixture
-def journal_path(tmp_path: Path) -> Path:
-    return tmp_path / "journal.sqlite3"
-
-
-@pytest.fixture
-async def jclient(sim: Simulator, journal_path: Path) -> AsyncIterator[NewoClient]:
-    async with sim.client(reconnect=FAST_RECONNECT, journal=journal_path) as newo:
-        yield newo
 
 
 async def _replayed(cassette: Cassette | Path, customer: Customer, tmp_path: Path,

@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,17 +17,6 @@ from newo_nb.cli import main
 from newo_nb.simulator import Simulator
 
 from .conftest import FAST_RECONNECT, _fields
-
-
-@pytest.fixture
-def journal_path(tmp_path: Path) -> Path:
-    return tmp_path / "journal.sqlite3"
-
-
-@pytest.fixture
-async def jclient(sim: Simulator, journal_path: Path) -> AsyncIterator[NewoClient]:
-    async with sim.client(reconnect=FAST_RECONNECT, journal=journal_path) as newo:
-        yield newo
 
 
 async def test_report_prints_the_wire_report_of_a_journalled_run(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pandas as pd
@@ -23,16 +22,7 @@ from newo_nb._frames import EVENT_COLUMNS, INVALID_COLUMNS, RESULT_COLUMNS, STEP
 from newo_nb.simulator import Faults, Simulator
 from newo_nb.simulator._catalog import answer_matches, load_catalog
 
-from .conftest import FAST_RECONNECT
-
 UTC_NS = "datetime64[ns, UTC]"
-
-
-@pytest.fixture
-async def jclient(sim: Simulator, tmp_path: Path) -> AsyncIterator[NewoClient]:
-    """A client journalling into this test's own file."""
-    async with sim.client(reconnect=FAST_RECONNECT, journal=tmp_path / "j.sqlite3") as newo:
-        yield newo
 
 
 @pytest.fixture

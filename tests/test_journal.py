@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
@@ -10,7 +11,6 @@ import signal
 import sqlite3
 import sys
 import textwrap
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pandas as pd
@@ -29,17 +29,6 @@ from newo_nb._journal import JOURNAL_ENV, default_journal_path
 from newo_nb.simulator import Faults, Simulator
 
 from .conftest import FAST_RECONNECT
-
-
-@pytest.fixture
-def journal_path(tmp_path: Path) -> Path:
-    return tmp_path / "journal.sqlite3"
-
-
-@pytest.fixture
-async def jclient(sim: Simulator, journal_path: Path) -> AsyncIterator[NewoClient]:
-    async with sim.client(reconnect=FAST_RECONNECT, journal=journal_path) as newo:
-        yield newo
 
 
 def _calls(sim: Simulator, external_id: str) -> list[str]:
@@ -301,7 +290,8 @@ async def test_a_commit_of_any_size_keeps_every_event_in_order(
         journal.record("sizes", "message", payload, float(n))
     journal.flush()
     journal.close()
-    with sqlite3.connect(tmp_path / "journal.sqlite3") as db:
+    # sqlite3's own ``with`` ends a transaction, not the connection: closing() closes it
+    with contextlib.closing(sqlite3.connect(tmp_path / "journal.sqlite3")) as db:
         stored = db.execute("SELECT received_at, payload FROM events ORDER BY seq").fetchall()
     assert [when for when, _ in stored] == [float(n) for n in range(count)]
     assert [json.loads(text) for _, text in stored] == payloads

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
-from html.parser import HTMLParser
 from typing import Any
 
 import ipywidgets
@@ -29,7 +27,8 @@ from newo_nb.simulator import Faults, Simulator
 from newo_nb.widgets import _render as render
 from newo_nb.widgets._batch import PAGE_SIZE, redraw_rate
 
-from ._widgets import shown
+from ._widgets import Markup, fresh, record_sends, shown
+from ._widgets import samples as shared_samples
 
 HOSTILE = ("\"'><script>window.__xss=1</script><img src=x onerror=alert(1)> "
            "<a href=\"javascript:x\">x</a><svg onload=alert(1)>")
@@ -40,43 +39,16 @@ OUR_ATTRIBUTES = {"class", "style", "data-id", "data-status", "data-row", "data-
                   "data-value", "data-max", "title", "role", "colspan"}
 
 
-class Markup(HTMLParser):
-    def __init__(self, value: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: set[str] = set()
-        self.attributes: set[str] = set()
-        self.text: list[str] = []
-        self.feed(value)
-        self.close()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.add(tag)
-        self.attributes.update(name for name, _ in attrs)
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-
 def only_our_markup(value: str) -> str:
     """The text of ``value``, after checking it holds no markup but ours."""
     markup = Markup(value)
     assert markup.tags <= OUR_TAGS, markup.tags - OUR_TAGS
-    assert markup.attributes <= OUR_ATTRIBUTES, markup.attributes - OUR_ATTRIBUTES
-    return "".join(markup.text)
-
-
-def fresh(customer: Customer, tag: str) -> Customer:
-    fields = {name: getattr(customer, name) for name in customer.__dataclass_fields__}
-    return Customer.from_mapping(
-        {**fields, "external_customer_id": f"{tag}-{uuid.uuid4().hex[:10]}"})
+    assert markup.attributes.keys() <= OUR_ATTRIBUTES, markup.attributes.keys() - OUR_ATTRIBUTES
+    return markup.text
 
 
 def samples(sim: Simulator, n: int) -> list[Customer]:
-    base = sim.sample_customers()
-    return [fresh(base[i % len(base)], f"sv{i}") for i in range(n)]
-
-
-# -- the onboarding widget ------------------------------------------------------------------
+    return shared_samples(sim, n, "sv")
 
 
 async def test_finished_widget_carries_its_state_as_static_html_and_text(
@@ -255,14 +227,11 @@ async def test_bytes_per_redraw_are_bounded_by_the_page_not_the_batch(
     w = BatchOnboardingWidget(customers, client=client, concurrency=32, progress=False)
     sizes: dict[int, int] = {}
 
-    original = ipywidgets.Widget._send
-
-    def counting(self: ipywidgets.Widget, msg: Any, buffers: Any = None) -> None:
+    def measure(_widget: ipywidgets.Widget, msg: Any) -> None:
         draw = w._throttle.redraws
         sizes[draw] = sizes.get(draw, 0) + len(json.dumps(msg))
-        original(self, msg, buffers)
 
-    monkeypatch.setattr(ipywidgets.Widget, "_send", counting)
+    record_sends(monkeypatch, measure)
     batch = await w.run()
     monkeypatch.undo()
     assert batch.counts()["finished"] == len(customers)

@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import threading
-from typing import Any
 
 import ipywidgets
 import pytest
@@ -32,7 +31,7 @@ from newo_nb.simulator import Faults, Simulator
 from newo_nb.widgets import OnboardingWidget, RedrawThrottle
 from newo_nb.widgets import _render as render
 
-from ._widgets import shown
+from ._widgets import record_sends, shown
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -365,13 +364,7 @@ async def test_burst_of_5000_steps_stays_within_the_redraw_rate(
     w = OnboardingWidget(client=client)
     events = [step(n, max_steps=BURST, answer=f"answer {n}") for n in range(1, BURST + 1)]
     sent: list[str] = []
-    original = ipywidgets.Widget._send
-
-    def counting(self: ipywidgets.Widget, msg: Any, buffers: Any = None) -> None:
-        sent.append(self.model_id)
-        original(self, msg, buffers)
-
-    monkeypatch.setattr(ipywidgets.Widget, "_send", counting)
+    record_sends(monkeypatch, lambda widget, _msg: sent.append(widget.model_id))
     loop = asyncio.get_running_loop()
     draws_before = w._throttle.redraws
     began = loop.time()

@@ -18,7 +18,6 @@ import json
 import logging
 import math
 from collections.abc import AsyncIterator, Callable
-from html.parser import HTMLParser
 from typing import Any
 
 import ipywidgets
@@ -37,7 +36,7 @@ from newo_nb.simulator._runs import command_payload
 from newo_nb.widgets import OnboardingWidget
 from newo_nb.widgets import _render as render
 
-from ._widgets import children
+from ._widgets import Markup, children
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -57,36 +56,13 @@ OUR_TAGS = {"b", "i", "code", "span", "div", "table", "thead", "tbody", "tr", "t
 OUR_ATTRIBUTES = {"class", "style", "data-step", "role", "colspan"}
 
 
-class _Markup(HTMLParser):
-    """Tags, attributes and text of one HTML value, as a browser would split them."""
-
-    def __init__(self, value: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: set[str] = set()
-        self.attributes: dict[str, str] = {}
-        self.texts: list[str] = []
-        self.feed(value)
-        self.close()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.add(tag)
-        self.attributes.update((name, value or "") for name, value in attrs)
-
-    def handle_data(self, data: str) -> None:
-        self.texts.append(data)
-
-    @property
-    def text(self) -> str:
-        return "".join(self.texts)
-
-
 def html_values(w: OnboardingWidget) -> list[str]:
     """Every HTML value the widget renders (title, source, messages, status, table, ...)."""
     return [c.value for c in children(w) if isinstance(c, ipywidgets.HTML)]
 
 
-def assert_only_our_markup(value: str) -> _Markup:
-    markup = _Markup(value)
+def assert_only_our_markup(value: str) -> Markup:
+    markup = Markup(value)
     assert markup.tags <= OUR_TAGS, value[:500]
     assert set(markup.attributes) <= OUR_ATTRIBUTES, value[:500]
     assert not any("javascript:" in v.lower() for v in markup.attributes.values())
@@ -181,7 +157,7 @@ async def test_hostile_error_description_renders_as_text_in_the_banner(
     assert w.banner.message == IMG  # the plain text, for code; the widget shows it escaped
     banner = assert_only_our_markup(w.banner_html).text
     assert f"{w.banner.title}{IMG}{w.banner.advice}" == banner
-    assert "onerror" not in _Markup(w.banner_html).attributes
+    assert "onerror" not in Markup(w.banner_html).attributes
     rendered_text(w)  # and every other value
 
 

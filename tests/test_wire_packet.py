@@ -3,6 +3,7 @@ keeping each payload's text as the socket carried it (which the journal stores).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from pathlib import Path
@@ -114,7 +115,7 @@ async def test_the_journal_stores_the_text_the_socket_carried(
     async with sim.client(journal=journal) as client:
         result = await client.onboard(customer)
     assert result.status == "finished"
-    with sqlite3.connect(journal) as db:
+    with contextlib.closing(sqlite3.connect(journal)) as db:  # sqlite3's own with leaves it open
         stored = [text for (text,) in db.execute("SELECT payload FROM events ORDER BY seq")]
     assert len(stored) == len(result.log) > 3
     assert [json.loads(text)["external_event_id"] for text in stored] == [

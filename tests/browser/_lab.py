@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -88,32 +89,25 @@ FRONT_ENDS = {"jupyterlab": ("LabApp", "/lab", "/lab/tree/{}?reset"),
               "notebook": ("JupyterNotebookApp", "/tree", "/notebooks/{}")}
 
 
-class Lab:
-    """A headless JupyterLab (or Notebook 7: ``app="notebook"``) whose log is read on a
-    thread until it says it is serving."""
+class ServedProcess:
+    """A server in a child process (our interpreter running ``args``) whose log (stderr) is
+    read on a thread; ``serving`` is set once a line holds ``ready``, or once it exits.
 
-    def __init__(self, root: Path, port: int, app: str = "jupyterlab", *,
-                 save_widget_state: bool = False) -> None:
-        app_name, self._ready, self.notebook_path = FRONT_ENDS[app]
-        self.url = f"http://127.0.0.1:{port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NEWO_")}
-        env["JUPYTER_RUNTIME_DIR"] = str(root / ".runtime")  # no stray files in ~
-        env["JUPYTERLAB_SETTINGS_DIR"] = str(_quiet_settings(root / ".settings",
-                                                             save_widget_state))
-        # Its own data folder: notebook trust (the signatures database and its secret)
-        # stays out of ~, and a test can sign a notebook as this server's user did.
-        env["JUPYTER_DATA_DIR"] = str(data_dir(root))
-        args = [sys.executable, "-m", app, "--no-browser", f"--port={port}",
-                "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=",
-                "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
-                f"--ServerApp.root_dir={root}", f"--{app_name}.expose_app_in_browser=True"]
-        if AS_ROOT:
-            args.append("--allow-root")
+    ``stop_timeout`` is how long ``stop`` lets it shut down before killing it;
+    ``children_grace`` how long its children (kernels) then get before they are killed."""
+
+    stop_timeout = 15.0
+    children_grace = 0.0
+
+    def __init__(self, args: Sequence[str], *, env: dict[str, str], ready: str,
+                 cwd: Path | None = None) -> None:
+        self._ready = ready
         self.log: list[str] = []
         self.serving = threading.Event()
+        self.started = time.perf_counter()
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and flags
-            args, env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            text=True)
+            [sys.executable, *args], env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True)
         self._reader = threading.Thread(target=self._read_log, daemon=True)
         self._reader.start()
 
@@ -121,9 +115,14 @@ class Lab:
         assert self.process.stderr is not None
         for line in self.process.stderr:
             self.log.append(line)
-            if f"{self.url}{self._ready}" in line:
+            if self._ready in line:
                 self.serving.set()
         self.serving.set()  # exited: stop waiting (the caller checks the process)
+
+    def wait_serving(self, what: str) -> None:
+        """Fail the test with the end of the log unless it is serving within the timeout."""
+        if not self.serving.wait(SERVER_START_TIMEOUT) or self.process.poll() is not None:
+            pytest.fail(f"{what} did not start:\n" + "".join(self.log[-30:]))
 
     def stop(self) -> None:
         """Stop the server and anything it started (kernels), whatever state it is in."""
@@ -133,17 +132,42 @@ class Lab:
             children = []
         self.process.terminate()
         try:
-            self.process.wait(timeout=15)
+            self.process.wait(timeout=self.stop_timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=5)
-        for child in children:
-            if child.is_running():
+        _, alive = psutil.wait_procs(children, timeout=self.children_grace)
+        for child in alive:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 child.kill()
-        psutil.wait_procs(children, timeout=5)
+        psutil.wait_procs(alive, timeout=5)
         self._reader.join(timeout=5)  # EOF once the server is gone
         if self.process.stderr is not None:
             self.process.stderr.close()
+
+
+class Lab(ServedProcess):
+    """A headless JupyterLab (or Notebook 7: ``app="notebook"``), serving once its log
+    says so."""
+
+    def __init__(self, root: Path, port: int, app: str = "jupyterlab", *,
+                 save_widget_state: bool = False) -> None:
+        app_name, ready, self.notebook_path = FRONT_ENDS[app]
+        self.url = f"http://127.0.0.1:{port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEWO_")}
+        env["JUPYTER_RUNTIME_DIR"] = str(root / ".runtime")  # no stray files in ~
+        env["JUPYTERLAB_SETTINGS_DIR"] = str(_quiet_settings(root / ".settings",
+                                                             save_widget_state))
+        # Its own data folder: notebook trust (the signatures database and its secret)
+        # stays out of ~, and a test can sign a notebook as this server's user did.
+        env["JUPYTER_DATA_DIR"] = str(data_dir(root))
+        args = ["-m", app, "--no-browser", f"--port={port}",
+                "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=",
+                "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
+                f"--ServerApp.root_dir={root}", f"--{app_name}.expose_app_in_browser=True"]
+        if AS_ROOT:
+            args.append("--allow-root")
+        super().__init__(args, env=env, ready=f"{self.url}{ready}", cwd=root)
 
 
 def data_dir(root: Path) -> Path:
@@ -175,8 +199,7 @@ def lab_serving(root: Path, notebooks: Sequence[Path], app: str = "jupyterlab", 
         shutil.copy(notebook, root / notebook.name)
     server = Lab(root, free_port(), app, save_widget_state=save_widget_state)
     try:
-        if not server.serving.wait(SERVER_START_TIMEOUT) or server.process.poll() is not None:
-            pytest.fail(f"{app} did not start:\n" + "".join(server.log[-30:]))
+        server.wait_serving(app)
         yield server
     finally:
         server.stop()
