@@ -101,14 +101,30 @@ class TextlessWirePacket(WirePacket):
     keeps_text = False
 
 
+# An event name's packet prefix, ``2["name",``, per name seen (the service uses one or two),
+# for names the server writes as they are (no quote, no backslash: nothing to escape).
+_PREFIXES: dict[str, str] = {}
+_PREFIXES_MAX = 64  # names remembered at most: a stream of odd names may not grow it forever
+
+
 def _payload_text(encoded: str, data: list[Any]) -> str | None:
-    """The JSON of the handler's payload: the one argument's, or a list of several."""
+    """The JSON of the handler's payload: the one argument's, or a list of several.
+
+    The common case is one prefix check and one slice (0.27 µs, against 0.45 for checking
+    the name's spelling per event; bench 1)."""
     name = data[0]
-    prefix_end = len(name) + 5  # 2["name",
-    if (len(data) < 2 or not encoded.endswith("]") or '"' in name or "\\" in name
-            or not encoded.startswith(name, 3) or not encoded.startswith('",', prefix_end - 2)):
-        return None  # an escaped or argument-less name: the journal encodes the payload
-    text = encoded[prefix_end:-1]
+    prefix = _PREFIXES.get(name)
+    if prefix is None:
+        if '"' in name or "\\" in name:
+            return None  # an escaped name: the journal encodes the payload
+        prefix = f'2["{name}",'
+        if len(_PREFIXES) < _PREFIXES_MAX:
+            _PREFIXES[name] = prefix
+    # The packet must spell the name as it is: the server may have escaped a character of
+    # it (\u00e9 for é), and then the slice would not be the payload.
+    if len(data) < 2 or not encoded.startswith(prefix) or encoded[-1] != "]":
+        return None
+    text = encoded[len(prefix):-1]
     return text if len(data) == 2 else f"[{text}]"
 
 

@@ -279,7 +279,7 @@ async def test_an_unwritable_journal_is_logged_and_the_run_goes_on(
     assert blocker.read_text() == "not a directory"  # left as it was
 
 
-@pytest.mark.parametrize("count", [1, 63, 64, 65, 130, 200])
+@pytest.mark.parametrize("count", [1, 63, 64, 65, 130, 200, 600])
 async def test_a_commit_of_any_size_keeps_every_event_in_order(
     tmp_path: Path, count: int
 ) -> None:
@@ -295,3 +295,22 @@ async def test_a_commit_of_any_size_keeps_every_event_in_order(
         stored = db.execute("SELECT received_at, payload FROM events ORDER BY seq").fetchall()
     assert [when for when, _ in stored] == [float(n) for n in range(count)]
     assert [json.loads(text) for _, text in stored] == payloads
+
+
+async def test_events_wait_for_their_commit_up_to_512_of_them(tmp_path: Path) -> None:
+    # On a loop an event waits up to 10 ms for the ones after it, 512 events at most.
+    path = tmp_path / "journal.sqlite3"
+    journal = Journal(path)
+    journal.record("burst", "message", {"n": "first"}, 0.0)
+    journal.flush()
+    with sqlite3.connect(path) as db:
+        def stored() -> int:
+            count: int = db.execute("SELECT count(*) FROM events").fetchone()[0]
+            return count
+
+        for n in range(511):
+            journal.record("burst", "message", {"n": str(n)}, 1.0)
+        assert stored() == 1  # waiting for the timer (the test has not yielded to it)
+        journal.record("burst", "message", {"n": "512th"}, 1.0)
+        assert stored() == 513  # the 512th waiting event commits them at once
+    journal.close()

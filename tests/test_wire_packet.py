@@ -72,6 +72,22 @@ def test_other_packets_decode_as_python_socketio_decodes_them(encoded: str) -> N
     assert raw is None or json.loads(raw) == data[1]
 
 
+def test_every_event_name_gets_its_own_payload_text() -> None:
+    """Each name's packet prefix is remembered (64 names at most): past that, names are
+    still read right, and a remembered name never cuts another name's packet."""
+    for n in range(100):
+        payload = {**STEP, "external_event_id": f"e{n}"}
+        for name in (f"event-{n}", "message"):
+            encoded = _sent([name, payload])
+            _, raw = _decoded(encoded)
+            assert raw is not None
+            assert encoded == f'2["{name}",{raw}]'
+            assert json.loads(raw) == payload
+    _, raw = _decoded(_sent(["message-2", STEP]))  # "message" is a prefix of this name
+    assert raw is not None
+    assert json.loads(raw) == STEP
+
+
 def test_without_a_journal_the_text_is_not_cut_out() -> None:
     encoded = _sent(["message", STEP])
     textless = TextlessWirePacket(encoded_packet=encoded)
