@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ._collector import short_collector_pauses
 from ._customer import Customer
 from ._exceptions import APIConnectionError, NewoError, ServerError
-from ._journal import LEASE_TTL, LeaseHolder, StoredRun
+from ._journal import LeaseHolder, StoredRun
 from ._protocol import (
     AgentInfo,
     AgentRequest,
@@ -198,18 +198,11 @@ class OnboardingSession:
                 raise _Busy(holder)
             await asyncio.sleep(pause)  # another process: nothing to await but the disk
             pause = min(pause * 2, _LEASE_POLL[1])
-        heartbeat = asyncio.ensure_future(self._renew_lease())
+        journal.keep_renewed(self._lease_token)
         try:
             yield
         finally:
-            heartbeat.cancel()
             journal.release_lease(self._lease_token)
-
-    async def _renew_lease(self) -> None:
-        journal = self.client.journal
-        while journal is not None:
-            await asyncio.sleep(LEASE_TTL / 4)
-            journal.renew_lease(self._lease_token)
 
     async def _reuse_or_interrupted(self) -> StoredRun | None:
         """Reuse a finished run (sets ``result``), or find an interrupted one to ask about."""

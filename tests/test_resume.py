@@ -10,6 +10,7 @@ events, each with a timeout; nothing sleeps.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -19,6 +20,7 @@ import signal
 import sqlite3
 import stat
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -321,6 +323,41 @@ def test_a_journal_another_writer_keeps_locked_reads_as_a_held_lease(
     assert journal.acquire_lease("svc", "cust", "ours") is None  # free once the lock ends
     journal.close()
     other.close()
+
+
+async def test_a_kept_lease_is_renewed_while_the_loop_turns_and_expires_when_it_stops(
+    journal_path: Path,
+) -> None:
+    ttl = 0.8  # renewed every 0.2 s
+    ours, theirs = Journal(journal_path, lease_ttl=ttl), Journal(journal_path)
+
+    def expiry(holder: str) -> float:
+        with contextlib.closing(sqlite3.connect(journal_path)) as db:
+            [(expires,)] = db.execute("SELECT expires_at FROM leases WHERE holder = ?",
+                                      (holder,)).fetchall()
+        return float(expires)
+
+    async def renewed(times: int) -> None:
+        seen = [expiry("a")]
+        while len(set(seen)) <= times:  # a wait on the journal's own writes, not a guess
+            await asyncio.sleep(ttl / 8)
+            seen.append(expiry("a"))
+
+    try:
+        for holder, customer in (("a", "cust-a"), ("b", "cust-b")):
+            assert ours.acquire_lease("svc", customer, holder) is None
+            ours.keep_renewed(holder)
+        await asyncio.wait_for(renewed(4), LINE_TIMEOUT)  # four renewals: one whole ttl
+        await asyncio.wait_for(renewed(4), LINE_TIMEOUT)  # and another
+        assert theirs.acquire_lease("svc", "cust-a", "c") is not None  # still held
+        ours.release_lease("b")  # one released, the other still renewed by the same timer
+        assert theirs.acquire_lease("svc", "cust-b", "c") is None
+        await asyncio.wait_for(renewed(2), LINE_TIMEOUT)
+        time.sleep(2 * ttl)  # noqa: ASYNC251 - the subject: a hung kernel, its loop stopped
+        assert theirs.acquire_lease("svc", "cust-a", "c") is None  # expired: free to take
+    finally:
+        ours.close()
+        theirs.close()
 
 
 async def test_a_lease_holds_while_its_process_lives_and_frees_when_it_is_killed(
