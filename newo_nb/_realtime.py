@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -85,6 +86,8 @@ class WirePacket(packet.Packet):
             return False
         if type(data) is not list or not data or type(data[0]) is not str:
             return False
+        if len(data[0]) <= _NAME_SHARED_MAX:  # one string for the name every event repeats
+            data[0] = sys.intern(data[0])  # (each event keeps it: ~60 bytes an event, bench 2)
         if self.keeps_text:
             raw = _payload_text(encoded, data)
             if raw is not None:
@@ -105,6 +108,7 @@ class TextlessWirePacket(WirePacket):
 # for names the server writes as they are (no quote, no backslash: nothing to escape).
 _PREFIXES: dict[str, str] = {}
 _PREFIXES_MAX = 64  # names remembered at most: a stream of odd names may not grow it forever
+_NAME_SHARED_MAX = 64  # event names no longer than this share one string
 
 
 def _payload_text(encoded: str, data: list[Any]) -> str | None:
