@@ -259,13 +259,11 @@ class Journal:
                 raise ConfigurationError(
                     f"Cannot open the journal at {self.path} ({exc}). Set {JOURNAL_ENV} to a "
                     "writable file, or pass journal=False to keep none.") from None
-            _enter_wal(db)
-            db.execute("PRAGMA synchronous=NORMAL")
-            # Appends touch a few pages at the end of each b-tree; SQLite's default 2 MB page
-            # cache would only grow the kernel's RSS (bench 2). Reads go to the OS's cache.
-            db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
-            db.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
-            db.executescript(_SCHEMA)
+            try:
+                _configure(db)
+            except BaseException:
+                db.close()  # not left for the collector (Python 3.13 warns of it)
+                raise
             self._db = db
             self._private_companions()
         return self._db
@@ -698,6 +696,17 @@ def _contended(exc: BaseException) -> bool:
 # Switching a new database to WAL takes an exclusive lock and SQLite answers "database is
 # locked" at once, without its busy handler, when another process opens the same new
 # journal at that moment (two notebooks started together): wait it out, briefly.
+def _configure(db: sqlite3.Connection) -> None:
+    """A new connection's settings, and the schema when the file is new."""
+    _enter_wal(db)
+    db.execute("PRAGMA synchronous=NORMAL")
+    # Appends touch a few pages at the end of each b-tree; SQLite's default 2 MB page
+    # cache would only grow the kernel's RSS (bench 2). Reads go to the OS's cache.
+    db.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
+    db.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
+    db.executescript(_SCHEMA)
+
+
 @tenacity.retry(retry=tenacity.retry_if_exception(_contended),
                 wait=tenacity.wait_random_exponential(multiplier=0.005, max=0.2),
                 stop=tenacity.stop_after_delay(5), reraise=True)

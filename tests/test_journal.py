@@ -303,7 +303,7 @@ async def test_events_wait_for_their_commit_up_to_512_of_them(tmp_path: Path) ->
     journal = Journal(path)
     journal.record("burst", "message", {"n": "first"}, 0.0)
     journal.flush()
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db:
         def stored() -> int:
             count: int = db.execute("SELECT count(*) FROM events").fetchone()[0]
             return count
