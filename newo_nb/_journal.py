@@ -480,10 +480,6 @@ class Journal:
             self._failed("a lease", exc)
         return None
 
-    def renew_lease(self, holder: str, ttl: float | None = None) -> None:
-        self._write("UPDATE leases SET expires_at = ? WHERE holder = ?",
-                    (time.time() + (self.lease_ttl if ttl is None else ttl), holder))
-
     def keep_renewed(self, holder: str) -> None:
         """Renew ``holder``'s lease every ``lease_ttl``/4, from the running loop, until it
         is released.
@@ -693,9 +689,6 @@ def _contended(exc: BaseException) -> bool:
         "locked" in str(exc) or "busy" in str(exc))
 
 
-# Switching a new database to WAL takes an exclusive lock and SQLite answers "database is
-# locked" at once, without its busy handler, when another process opens the same new
-# journal at that moment (two notebooks started together): wait it out, briefly.
 def _configure(db: sqlite3.Connection) -> None:
     """A new connection's settings, and the schema when the file is new."""
     _enter_wal(db)
@@ -707,6 +700,9 @@ def _configure(db: sqlite3.Connection) -> None:
     db.executescript(_SCHEMA)
 
 
+# Switching a new database to WAL takes an exclusive lock and SQLite answers "database is
+# locked" at once, without its busy handler, when another process opens the same new
+# journal at that moment (two notebooks started together): wait it out, briefly.
 @tenacity.retry(retry=tenacity.retry_if_exception(_contended),
                 wait=tenacity.wait_random_exponential(multiplier=0.005, max=0.2),
                 stop=tenacity.stop_after_delay(5), reraise=True)
