@@ -343,6 +343,12 @@ class NewoClient:
     async def _request(
         self, method: str, path: str, *, read: bool, params: Any = None, json: Any = None
     ) -> Any:
+        try:  # most calls succeed at once, and need no retry state (~1.7 KiB a call)
+            return await self._send_once(method, path, params=params, json=json)
+        except APIError as failure:
+            if not (self.max_retries and retryable(failure, read=read)):
+                raise
+            first: APIError | None = failure
         retrying = tenacity.AsyncRetrying(
             stop=tenacity.stop_after_attempt(self.max_retries + 1),
             wait=wait_for_retry,
@@ -352,6 +358,9 @@ class NewoClient:
         )
         async for attempt in retrying:
             with attempt:
+                if first is not None:  # tenacity's attempt 1 is the failure above: its
+                    failure, first = first, None  # wait, log line and count stay the same
+                    raise failure
                 return await self._send_once(method, path, params=params, json=json)
         raise AssertionError("unreachable")  # pragma: no cover
 

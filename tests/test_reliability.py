@@ -171,6 +171,18 @@ async def test_503_at_onboarding_started_is_retried_and_onboards_once(
     assert sim.onboardings_started(customer.external_id) == 1
 
 
+async def test_retries_stop_after_max_retries_with_a_log_line_each_and_the_last_error(
+    sim: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    sim.faults = Faults(http_errors={"chat-settings": (503,) * 5}, retry_after=0.01)
+    async with sim.client(max_retries=2) as client:
+        with caplog.at_level("INFO", logger="newo_nb.client"), pytest.raises(ServerError):
+            await client.chat_settings()
+    assert [c.status for c in sim.calls] == [503, 503, 503]
+    said = [r.getMessage() for r in caplog.records if "retrying in" in r.getMessage()]
+    assert [m.split(" after attempt ")[1][:1] for m in said] == ["1", "2"]
+
+
 async def test_500_at_onboarding_started_is_not_resent(
     sim: Simulator, client: NewoClient, customer: Customer
 ) -> None:
