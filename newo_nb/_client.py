@@ -359,8 +359,8 @@ class NewoClient:
         async for attempt in retrying:
             with attempt:
                 if first is not None:  # tenacity's attempt 1 is the failure above: its
-                    failure, first = first, None  # wait, log line and count stay the same
-                    raise failure
+                    again, first = first, None  # wait, log line and count stay the same
+                    raise again
                 return await self._send_once(method, path, params=params, json=json)
         raise AssertionError("unreachable")  # pragma: no cover
 
