@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._batch import OnboardingBatch, load_journal
 from ._cassette import Cassette, RawEvent, record_cassette, wire_report
-from ._client import ConnectorSettings, NewoClient
+from ._client import NewoClient
 from ._config import DEFAULT_BASE_URL, STAGING_BASE_URL
 from ._customer import Customer, derived_external_id
 from ._exceptions import (
@@ -48,6 +48,7 @@ from ._journal import Journal
 from ._protocol import (
     AgentInfo,
     AgentRequest,
+    ConnectorSettings,
     OnboardingError,
     OnboardingFinished,
     OnboardingStarted,

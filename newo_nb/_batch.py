@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict, overload
 
 import pandas as pd
 
@@ -105,6 +105,23 @@ class BatchOptions(TypedDict, total=False):
     force: bool
     on_event: EventCallback | None
     on_status: StatusCallback | None
+
+
+class _FrameOfResults:
+    """A read-only batch attribute: a frame built afresh from every business's result."""
+
+    def __init__(self, build: Callable[[list[OnboardingResult]], pd.DataFrame],
+                 doc: str) -> None:
+        self._build = build
+        self.__doc__ = doc
+
+    @overload
+    def __get__(self, batch: None, owner: type | None = None) -> _FrameOfResults: ...
+    @overload
+    def __get__(self, batch: OnboardingBatch, owner: type | None = None) -> pd.DataFrame: ...
+    def __get__(self, batch: OnboardingBatch | None,
+                owner: type | None = None) -> pd.DataFrame | _FrameOfResults:
+        return self if batch is None else self._build(batch.onboarding_results)
 
 
 class OnboardingBatch:
@@ -271,25 +288,14 @@ class OnboardingBatch:
         found = (self._result_or_snapshot(external_id) for external_id in self._ids)
         return [r for r in found if r is not None]
 
-    @property
-    def results(self) -> pd.DataFrame:
-        """One row per business; columns as :func:`newo_nb.results_frame`."""
-        return results_frame(self.onboarding_results)
-
-    @property
-    def steps(self) -> pd.DataFrame:
-        """Every business's steps, long form; columns as :func:`newo_nb.steps_frame`."""
-        return steps_frame(self.onboarding_results)
-
-    @property
-    def events(self) -> pd.DataFrame:
-        """Every event received, one row each; columns as :func:`newo_nb.events_frame`."""
-        return events_frame(self.onboarding_results)
-
-    @property
-    def answers(self) -> pd.DataFrame:
-        """One row per business, one column per question (see ``answers_frame``)."""
-        return answers_frame(self.onboarding_results)
+    results = _FrameOfResults(
+        results_frame, "One row per business; columns as :func:`newo_nb.results_frame`.")
+    steps = _FrameOfResults(
+        steps_frame, "Every business's steps, long form; columns as :func:`newo_nb.steps_frame`.")
+    events = _FrameOfResults(
+        events_frame, "Every event received, one row each; columns as :func:`events_frame`.")
+    answers = _FrameOfResults(
+        answers_frame, "One row per business, one column per question (see ``answers_frame``).")
 
     @property
     def invalid(self) -> pd.DataFrame:

@@ -23,15 +23,14 @@ from ._cli_options import add_target_options, chosen_target, has_secret
 __all__ = ["add_app_parser", "voila_command"]
 
 INSTALL_HINT = "pip install 'newo-nb[app]'"
+DESCRIPTION = f"""Serve an onboarding page with Voilà: one business from a form, or many from an
+uploaded CSV, Excel, Parquet or JSON lines file. It talks to the Newo service when
+NEWO_CLIENT_SECRET is set, else to the embedded simulator. Needs Voilà: {INSTALL_HINT}."""
 
 
 def add_app_parser(sub: Any) -> None:
-    app = sub.add_parser(
-        "app", help="serve the onboarding page with Voilà (needs newo-nb[app])",
-        description="Serve an onboarding page with Voilà: one business from a form, or many "
-                    "from an uploaded CSV, Excel, Parquet or JSON lines file. It talks to the "
-                    "Newo service when NEWO_CLIENT_SECRET is set, else to the embedded "
-                    f"simulator. Needs Voilà: {INSTALL_HINT}.")
+    app = sub.add_parser("app", help="serve the onboarding page with Voilà (needs newo-nb[app])",
+                         description=DESCRIPTION)
     add_target_options(app, speed_default=4.0,
                        speed_help="4 (default) = four times faster, 'instant' = none")
     app.add_argument("--host", default="127.0.0.1", help="address to serve on")

@@ -38,18 +38,18 @@ __all__ = ["ALL_FINISHED", "BAD_INPUT", "INTERRUPTED", "SOME_FAILED", "add_onboa
 
 ALL_FINISHED, SOME_FAILED, BAD_INPUT, INTERRUPTED = 0, 1, 2, 130
 _ENDED = tuple(status for status in STATUSES if status != "running")  # in the counts' order
+DESCRIPTION = """Onboard every business of FILE (CSV, Excel, Parquet or JSON lines; columns name,
+email, source, phone_number, country_code, referral, external_customer_id, query_params,
+source_type) on the Newo service (NEWO_CLIENT_SECRET) or the embedded simulator. Run it
+again after an interruption: finished customers come back from the journal and nobody is
+onboarded twice. Exit codes: 0 all finished, 1 some failed, 2 bad input (bad rows are
+listed; the good ones still run)."""
 
 
 def add_onboard_parser(sub: Any) -> None:
     onboard = sub.add_parser(
         "onboard", help="onboard every business of a CSV, Excel, Parquet or JSON lines file",
-        description="Onboard every business of FILE (CSV, Excel, Parquet or JSON lines; "
-                    "columns name, email, source, phone_number, country_code, referral, "
-                    "external_customer_id, query_params, source_type) on the Newo service "
-                    "(NEWO_CLIENT_SECRET) or the embedded simulator. Run it again after an "
-                    "interruption: finished customers come back from the journal and "
-                    "nobody is onboarded twice. Exit codes: 0 all finished, 1 some failed, "
-                    "2 bad input (bad rows are listed; the good ones still run).")
+        description=DESCRIPTION)
     onboard.add_argument("file", metavar="FILE")
     add_target_options(onboard, speed_default=math.inf,
                        speed_help="'instant' (default) = none")

@@ -10,7 +10,6 @@ import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +29,14 @@ from ._exceptions import (
     RealtimeConnectionError,
 )
 from ._journal import Journal, StoredRun, resolve_journal
-from ._protocol import AgentInfo, AgentRequest, OnboardingStarted, ServerEvent, decode
+from ._protocol import (
+    AgentInfo,
+    AgentRequest,
+    ConnectorSettings,
+    OnboardingStarted,
+    ServerEvent,
+    decode,
+)
 from ._realtime import RawEventHandler, RealtimeConnection, ReconnectPolicy
 from ._rest_errors import response_body, retryable, status_error, unanswered, wait_for_retry
 
@@ -41,17 +47,9 @@ if TYPE_CHECKING:
     from ._session import OnboardingSession
     from ._state import OnboardingResult
 
-__all__ = ["ConnectorSettings", "NewoClient"]
+__all__ = ["NewoClient"]
 
 log = logging.getLogger("newo_nb.client")
-# The REST retry policy, and the exception each failure raises, are in _rest_errors.
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectorSettings:
-    """What ``chat-settings`` answers: the connector to address events to."""
-
-    connector_idn: str
 
 
 class NewoClient:
@@ -129,15 +127,15 @@ class NewoClient:
                 body = await self._request(
                     "GET", "chat-settings", params={"client_secret": self._secret}, read=True
                 )
-                idn = body.get("connector_idn") if isinstance(body, dict) else None
-                if not isinstance(idn, str) or not idn:
+                connector = ConnectorSettings.from_answer(body)
+                if connector is None:
                     raise APIStatusError(
                         f"{self.base_url} answered chat-settings without a connector_idn "
                         f"({body!r:.200}). Check NEWO_BASE_URL points at the chat service.",
                         status_code=200,
                         body=body,
                     )
-                self._connector = ConnectorSettings(connector_idn=idn)
+                self._connector = connector
             return self._connector
 
     async def create_actor(self, *, name: str, external_id: str) -> Any:

@@ -32,6 +32,7 @@ __all__ = [
     "KNOWN_STAGES",
     "AgentInfo",
     "AgentRequest",
+    "ConnectorSettings",
     "OnboardingError",
     "OnboardingFinished",
     "OnboardingStarted",
@@ -290,6 +291,22 @@ class UnrecognisedEvent(ServerEvent, command="unrecognised"):
     @property
     def dedup_key(self) -> str:
         return self.external_event_id or f"unrecognised:{self.payload!r}"
+
+
+# -- REST answers -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorSettings:
+    """What ``chat-settings`` answers: the connector to address events to."""
+
+    connector_idn: str
+
+    @classmethod
+    def from_answer(cls, body: object) -> ConnectorSettings | None:
+        """The connector a ``chat-settings`` body names, or None if it names none."""
+        idn = body.get("connector_idn") if isinstance(body, dict) else None
+        return cls(idn) if isinstance(idn, str) and idn else None
 
 
 # -- decoding ---------------------------------------------------------------------------

@@ -34,9 +34,10 @@ async def test_onboard_returns_finished_result_with_every_step(
     assert result.missing_steps == ()
     assert result.duplicates == 0
     actor = sim.actors[customer.external_id]
-    assert result.created_customer_idn == actor.created_customer_idn != ""
-    assert result.agent_phone_number == actor.agent_phone_number
-    assert (result.business_name, result.industry) == (actor.business_name, actor.industry)
+    assert result.created_customer_idn == actor.agent["created_customer_idn"] != ""
+    assert result.agent_phone_number == actor.agent["agent_phone_number"]
+    assert (result.business_name, result.industry) == (
+        actor.agent["business_name"], actor.agent["industry"])
     assert result.agent_name
     assert result.agent_title
     assert [e.command for e in seen][-2:] == ["notify_scraping_finished", "onboarding_finished"]
@@ -178,7 +179,8 @@ async def test_request_agent_info(sim: Simulator, client: NewoClient, customer: 
     await client.onboard(customer)
     info = await client.request_agent_info(customer.external_id)
     assert info.state == "created"
-    assert info.created_customer_idn == sim.actors[customer.external_id].created_customer_idn
+    assert info.created_customer_idn == (
+        sim.actors[customer.external_id].agent["created_customer_idn"])
     assert info.phone_number == customer.phone_number  # agent_info: the customer's number
 
 

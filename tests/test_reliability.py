@@ -80,7 +80,8 @@ async def test_drop_reconnects_resyncs_and_reports_missing_steps(
     assert _calls(sim, customer, "agent_request"), "a reconnect must be followed by agent_request"
     # the resync never restarts the onboarding
     assert _calls(sim, customer, "onboarding_started") == [200]
-    assert result.created_customer_idn == sim.actors[customer.external_id].created_customer_idn
+    assert result.created_customer_idn == (
+        sim.actors[customer.external_id].agent["created_customer_idn"])
     _assert_nothing_invented(result, truth)
 
 
@@ -107,8 +108,8 @@ async def test_finish_emitted_while_disconnected_is_completed_by_agent_info(
     result = await client.onboard(customer, timeout=20, silence_timeout=2)
     assert result.status == "finished", result.error
     actor = sim.actors[customer.external_id]
-    assert result.created_customer_idn == actor.created_customer_idn
-    assert result.business_name == actor.business_name
+    assert result.created_customer_idn == actor.agent["created_customer_idn"]
+    assert result.business_name == actor.agent["business_name"]
     _assert_nothing_invented(result, truth)
 
 

@@ -269,8 +269,9 @@ async def test_agent_info_state_follows_the_run(
     created = await client.request_agent_info(customer.external_id)
     assert created.state == "created"
     actor = sim.actors[customer.external_id]
-    assert created.created_customer_idn == actor.created_customer_idn != ""
-    assert (created.business_name, created.agent_name) == (actor.business_name, actor.agent_name)
+    assert created.created_customer_idn == actor.agent["created_customer_idn"] != ""
+    assert (created.business_name, created.agent_name) == (
+        actor.agent["business_name"], actor.agent["agent_name"])
     assert created.email == customer.email
 
     sim.faults_for[customer.external_id] = Faults(error_after_step=1)

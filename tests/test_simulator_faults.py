@@ -28,7 +28,8 @@ async def test_abrupt_drop_reconnects_and_resyncs(
     assert result.status == "finished"
     agent_requests = [c for c in sim.calls if c.event_idn == "agent_request"]
     assert agent_requests, "a reconnect must be followed by agent_request"
-    assert result.created_customer_idn == sim.actors[customer.external_id].created_customer_idn
+    assert result.created_customer_idn == (
+        sim.actors[customer.external_id].agent["created_customer_idn"])
     received = {s.step_number for s in result.step_events}
     assert set(result.missing_steps) == set(range(1, (result.max_steps or 0) + 1)) - received
 
@@ -54,7 +55,8 @@ async def test_lost_finish_is_completed_by_agent_info(
     assert result.status == "finished"
     assert result.agent_state == "created"
     assert result.agent_phone_number == ""  # only onboarding_finished carries it
-    assert result.created_customer_idn == sim.actors[customer.external_id].created_customer_idn
+    assert result.created_customer_idn == (
+        sim.actors[customer.external_id].agent["created_customer_idn"])
 
 
 async def test_error_at_once_ends_before_any_step(

@@ -78,8 +78,9 @@ async def test_run_fills_progress_table_stage_and_result_card(
     assert re.search(r'class="newo-elapsed">0:\d\d<', w._status.value)
     actor = sim.actors[customer.external_id]
     card = w._card.value
-    for value in (actor.business_name, actor.industry, actor.agent_name, actor.agent_title,
-                  actor.agent_phone_number, actor.created_customer_idn):
+    for value in (actor.agent["business_name"], actor.agent["industry"],
+                  actor.agent["agent_name"], actor.agent["agent_title"],
+                  actor.agent["agent_phone_number"], actor.agent["created_customer_idn"]):
         assert value
         assert render._e(value) in card
     assert w.banner_html == ""

@@ -130,7 +130,7 @@ async def test_hostile_answers_stage_question_and_names_render_as_text(
     ], faults=Faults(answer_suffix=" " + HOSTILE))
     assert result.status == "finished", result.error
     assert w.banner is None
-    sim.actors[customer.external_id].business_name = QUOTES  # what agent_info will say
+    sim.actors[customer.external_id].agent["business_name"] = QUOTES  # what agent_info will say
     await w.check_status()
 
     text = rendered_text(w)  # every HTML value holds only the widget's own markup

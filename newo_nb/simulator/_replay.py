@@ -43,6 +43,7 @@ __all__ = ["ReplayRun"]
 
 EmitNamed = Callable[[str, str, Any], Awaitable[None]]  # (external_id, event name, payload)
 _FINISHING = (ScrapingFinished, OnboardingFinished)
+_NAMED = ("business_name", "agent_name", "agent_title", "industry")  # both finishing events'
 _ADAPTED_ARGUMENTS = ("email", "referral", "phone_number", "source", "external_customer_id")
 
 
@@ -83,7 +84,7 @@ class ReplayRun:
                 steps += 1
                 if not await self._faults_after(steps, raw):
                     return
-        if actor.state == "parsing" and actor.created_customer_idn:
+        if actor.state == "parsing" and actor.agent.get("created_customer_idn"):
             actor.state = "created"  # finishing events held back: agent_info still tells
 
     async def _until(self, when: float, raw: RawEvent) -> None:
@@ -116,13 +117,11 @@ class ReplayRun:
         """What agent_info reports follows the replay."""
         actor = self.actor
         if isinstance(event, _FINISHING):
-            actor.business_name = event.business_name or actor.business_name
-            actor.agent_name = event.agent_name or actor.agent_name
-            actor.agent_title = event.agent_title or actor.agent_title
-            actor.industry = event.industry or actor.industry
+            actor.agent.update((name, value) for name in _NAMED
+                               if (value := getattr(event, name)))
         if isinstance(event, OnboardingFinished):
-            actor.created_customer_idn = event.created_customer_idn
-            actor.agent_phone_number = event.agent_phone_number
+            actor.agent.update(created_customer_idn=event.created_customer_idn,
+                               agent_phone_number=event.agent_phone_number)
             actor.state = "created"
         elif isinstance(event, OnboardingError):
             actor.state = "error"

@@ -44,12 +44,9 @@ class Actor:
     actor_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     state: str = "start"  # start -> parsing -> created | error
     arguments: dict[str, str] = field(default_factory=dict)
-    business_name: str = ""
-    agent_name: str = ""
-    agent_title: str = ""
-    industry: str = ""
-    created_customer_idn: str = ""
-    agent_phone_number: str = ""
+    # The agent made for it, under the names the finishing events give: business_name,
+    # industry, agent_name, agent_title, created_customer_idn, agent_phone_number.
+    agent: dict[str, str] = field(default_factory=dict)
     onboardings: int = 0  # onboarding_started received (the test for "never twice")
     pauses: list[float] = field(default_factory=list)  # seconds at speed 1, to check pacing
     task: asyncio.Task[None] | None = None
@@ -57,15 +54,16 @@ class Actor:
     plan: list[PlannedStep] = field(default_factory=list)  # the steps its last run sends
 
     def info_arguments(self) -> dict[str, str]:
+        agent = self.agent.get
         return {
             "user_actor_id": self.actor_id,
             "phone_number": self.arguments.get("phone_number", ""),
-            "created_customer_idn": self.created_customer_idn,
+            "created_customer_idn": agent("created_customer_idn", ""),
             "state": self.state,
             "email": self.arguments.get("email", ""),
-            "business_name": self.business_name,
-            "agent_name": self.agent_name,
-            "agent_title": self.agent_title,
+            "business_name": agent("business_name", ""),
+            "agent_name": agent("agent_name", ""),
+            "agent_title": agent("agent_title", ""),
         }
 
 
@@ -188,26 +186,20 @@ class OnboardingRun:
 
     async def _finish(self) -> None:
         actor = self.actor
-        actor.business_name = self.business_name
-        actor.industry = self.industry
-        actor.agent_name, actor.agent_title = self.persona
-        actor.created_customer_idn = "cust_" + _digest(actor.external_id)[:12]
-        actor.agent_phone_number = agent_phone_number(
-            actor.arguments.get("country_code") or "US", actor.external_id)
+        named = {"business_name": self.business_name, "agent_name": self.persona[0],
+                 "agent_title": self.persona[1], "industry": self.industry}
+        actor.agent.update(named, created_customer_idn="cust_" + _digest(actor.external_id)[:12],
+                           agent_phone_number=agent_phone_number(
+                               actor.arguments.get("country_code") or "US", actor.external_id))
         actor.state = "created"
         if self.faults.lose_finish:
             return
-        await self._send("notify_scraping_finished", {
-            "user_actor_id": actor.actor_id, "business_name": actor.business_name,
-            "agent_name": actor.agent_name, "agent_title": actor.agent_title,
-            "industry": actor.industry})
+        await self._send("notify_scraping_finished", {"user_actor_id": actor.actor_id, **named})
         await self._pause(self.rng.uniform(0.5, 1.5))
         await self._send("onboarding_finished", {
-            "user_actor_id": actor.actor_id, "phone_number": actor.agent_phone_number,
-            "created_customer_idn": actor.created_customer_idn,
-            "email": actor.arguments.get("email", ""), "industry": actor.industry,
-            "business_name": actor.business_name, "agent_name": actor.agent_name,
-            "agent_title": actor.agent_title})
+            "user_actor_id": actor.actor_id, "phone_number": actor.agent["agent_phone_number"],
+            "created_customer_idn": actor.agent["created_customer_idn"],
+            "email": actor.arguments.get("email", ""), **named})
 
     # -- sending --------------------------------------------------------------------------
 
