@@ -182,15 +182,17 @@ def resolve_journal(value: Journal | str | os.PathLike[str] | bool | None) -> Jo
 
 @dataclass(frozen=True, slots=True)
 class LeaseHolder:
-    """Who holds a customer's lease: a session in process ``pid`` on ``host``."""
+    """Who holds a customer's lease: a session in process ``pid`` on ``host``, or (``pid``
+    0) one the journal could not name, and ``unreadable`` says why."""
 
     pid: int
     host: str
     expires_at: float
+    unreadable: str = ""
 
     def __str__(self) -> str:
-        if not self.pid:
-            return f"a session the journal could not name ({self.host})"
+        if self.unreadable:
+            return f"a session the journal could not name ({self.unreadable})"
         if self.pid == os.getpid() and self.host == _HOST:
             return "this process"
         return f"process {self.pid} on {self.host}"
@@ -198,7 +200,7 @@ class LeaseHolder:
     @classmethod
     def unknown(cls, why: str) -> LeaseHolder:
         """The lease could not be read (the journal stayed locked): treat it as held."""
-        return cls(0, why, 0.0)
+        return cls(0, "", 0.0, unreadable=why)
 
 
 @dataclass(frozen=True, slots=True)

@@ -189,7 +189,7 @@ class OnboardingSession:
         pause, told = _LEASE_POLL[0], False
         while (holder := journal.acquire_lease(service, self.external_id,
                                                self._lease_token)) is not None:
-            if not told and holder.pid:  # pid 0: the journal was busy, not news yet
+            if not told and not holder.unreadable:  # the journal was busy: not news yet
                 log.info("%s is being onboarded by %s; waiting for that run to end (its "
                          "result is then reused or attached to, never sent again)",
                          self.external_id, holder)

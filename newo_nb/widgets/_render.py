@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .._exceptions import (
     APIConnectionError,
@@ -131,8 +130,7 @@ def agent_card(info: AgentInfo) -> str:
     return f'<div class="newo-agent-info">Agent status — {shown or "no details yet"}</div>'
 
 
-@dataclass(frozen=True, slots=True)
-class Banner:
+class Banner(NamedTuple):
     """An error banner: what happened, the details, what to do next."""
 
     title: str
@@ -140,7 +138,7 @@ class Banner:
     advice: str
 
     def html(self) -> str:
-        return error_banner(self.title, self.message, self.advice)
+        return error_banner(*self)
 
 
 def outcome_banner(result: OnboardingResult) -> Banner | None:
