@@ -45,7 +45,7 @@ class Sizes:
     bytes_window: float  # seconds each of those batches is measured at most
 
 
-FULL = Sizes(100_000, 3, [100, 500, 1000], 2, 10_000, 3, 1_000_000, 2, 7, 5, 2_000,
+FULL = Sizes(100_000, 5, [100, 500, 1000], 2, 10_000, 3, 1_000_000, 2, 7, 5, 2_000,
              [100, 1_000, 10_000], 30.0)
 SMOKE = Sizes(2_000, 1, [5], 1, 300, 1, 20_000, 1, 1, 1, 5, [10], 10.0)
 

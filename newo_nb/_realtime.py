@@ -2,7 +2,8 @@
 
 The service never documents the event name that carries its payloads, so a catch-all
 handler takes every event and hands ``(event_name, payload, received_at, raw_text)`` to
-the session synchronously (no task per event, no interleaving). ``raw_text`` is the
+the session synchronously, in engine.io's read loop (no task per event, no interleaving:
+see :class:`_PromptSocketIO`). ``raw_text`` is the
 payload's JSON exactly as the socket carried it (see :class:`WirePacket`), so the journal
 stores it without encoding the payload again; None when it could not be cut out.
 Reconnection after a transport drop is python-socketio's, bounded; when it gives up, the
@@ -24,6 +25,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
+import engineio
 import orjson
 import socketio
 from socketio import packet
@@ -132,6 +134,64 @@ def _payload_text(encoded: str, data: list[Any]) -> str | None:
     return text if len(data) == 2 else f"[{text}]"
 
 
+class _PromptEngineIO(engineio.AsyncClient):
+    """engine.io's client, offering each message to ``deliver_now`` before its own path (a
+    task for every message)."""
+
+    deliver_now: Callable[[Any], bool] | None = None
+
+    async def _receive_packet(self, pkt: Any) -> None:
+        deliver_now = self.deliver_now
+        if pkt.packet_type == engineio.packet.MESSAGE and deliver_now and deliver_now(pkt.data):
+            return
+        await super()._receive_packet(pkt)
+
+
+_HOOKS = ("_get_event_handler", "_binary_packet", "namespaces", "packet_class")
+
+
+class _PromptSocketIO(socketio.AsyncClient):
+    """python-socketio's client, handing a plain event to its handler in the read loop.
+
+    engine.io runs the handling of every message as a task of its own, so that a slow
+    coroutine handler cannot hold the read loop. Our handlers are synchronous and quick, and
+    a task an event (creating it, scheduling it, a turn of the loop) cost about as much
+    CPU as decoding the event (bench 1). A plain event (a text EVENT packet on the
+    connected default namespace, without ack id) for a synchronous handler is handled at
+    once, in arrival order; everything else (connects, acks, binary events, other
+    namespaces) takes python-socketio's own path. Events only follow the namespace's
+    CONNECT, whose task has run by then, so the two paths never reorder the service's
+    events.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Private hooks of python-socketio 5 / python-engineio 4: without them (another
+        # version), every message takes the usual path, as correct and only slower.
+        if isinstance(self.eio, _PromptEngineIO) and all(
+                hasattr(self, name) for name in _HOOKS):
+            self.eio.deliver_now = self._deliver_now
+
+    def _engineio_client_class(self) -> type[engineio.AsyncClient]:
+        return _PromptEngineIO
+
+    def _deliver_now(self, data: Any) -> bool:
+        if (type(data) is not str or not data.startswith('2["') or self._binary_packet
+                or "/" not in self.namespaces):
+            return False
+        pkt = self.packet_class(encoded_packet=data)
+        if pkt.packet_type != packet.EVENT or pkt.id is not None or pkt.namespace:
+            return False  # decoded again on the usual path: rare, never the service's events
+        handler, args = self._get_event_handler(pkt.data[0], "/", pkt.data[1:])
+        if handler is None or asyncio.iscoroutinefunction(handler):
+            return False
+        try:
+            handler(*args)
+        except Exception:  # as engine.io's task would: logged, the connection goes on
+            log.exception("handler of event %r failed", pkt.data[0])
+        return True
+
+
 @dataclass(frozen=True, slots=True)
 class ReconnectPolicy:
     """How hard to try after the transport drops (python-socketio's backoff with jitter)."""
@@ -168,7 +228,7 @@ class RealtimeConnection:
         self._closing = False
         self._reopening: asyncio.Task[None] | None = None
         kwargs: dict[str, Any] = {"http_session": http_session} if http_session else {}
-        self._sio = socketio.AsyncClient(
+        self._sio = _PromptSocketIO(
             reconnection=policy.attempts > 0,
             reconnection_attempts=policy.attempts,
             reconnection_delay=policy.delay,

@@ -3,6 +3,7 @@ keeping each payload's text as the socket carried it (which the journal stores).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import sqlite3
@@ -148,3 +149,47 @@ async def test_the_journal_stores_the_text_the_socket_carried(
         # python-socketio's server writes compact JSON with ASCII escapes; the journal's own
         # encoder would have written ", " and ": " separators and raw non-ASCII.
         assert text == json.dumps(json.loads(text), separators=(",", ":"))
+
+
+async def test_the_service_s_events_are_handled_in_the_read_loop_not_a_task_each(
+    sim: Simulator, customer: Customer
+) -> None:
+    handled_in: list[asyncio.Task[Any] | None] = []
+    async with sim.client() as client:
+        result = await client.onboard(
+            customer, on_event=lambda event: handled_in.append(asyncio.current_task()))
+    assert result.status == "finished"
+    assert len(handled_in) == len(result.log) > 3
+    assert len(set(handled_in)) == 1  # python-socketio's own path: one task per event
+    task = handled_in[0]
+    assert task is not None
+    assert "_read_loop_websocket" in repr(task.get_coro())
+
+
+async def test_a_failing_handler_is_logged_and_the_next_events_still_arrive(
+    sim: Simulator, customer: Customer, caplog: pytest.LogCaptureFixture
+) -> None:
+    received: list[Any] = []
+    first = asyncio.Event()
+
+    def on_raw_event(name: str, payload: Any, when: float, raw: str | None) -> None:
+        received.append(payload)
+        if len(received) == 1:
+            first.set()
+            raise RuntimeError("a handler bug")
+        if len(received) == 3:
+            last.set()
+
+    last = asyncio.Event()
+    async with sim.client() as client:
+        await client.create_actor(name=customer.name, external_id=customer.external_id)
+        connection = client.connection(customer.external_id, on_raw_event)
+        await connection.open()
+        try:
+            for n in range(3):
+                await sim.send_raw(customer.external_id, {"command_idn": "note", "n": n})
+            await asyncio.wait_for(last.wait(), 10)
+        finally:
+            await connection.close()
+    assert [p["n"] for p in received] == [0, 1, 2]  # in order, none lost after the failure
+    assert "a handler bug" in caplog.text
