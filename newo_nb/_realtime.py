@@ -15,6 +15,7 @@ bounds it), because a run that lost its socket for good would only ever time out
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import random
 import sys
@@ -179,11 +180,14 @@ class _PromptSocketIO(socketio.AsyncClient):
         if (type(data) is not str or not data.startswith('2["') or self._binary_packet
                 or "/" not in self.namespaces):
             return False
-        pkt = self.packet_class(encoded_packet=data)
+        try:
+            pkt = self.packet_class(encoded_packet=data)
+        except Exception:  # engine.io's read loop must not die of it: the usual path meets
+            return False  # the same error in a task of its own, which logs it
         if pkt.packet_type != packet.EVENT or pkt.id is not None or pkt.namespace:
             return False  # decoded again on the usual path: rare, never the service's events
         handler, args = self._get_event_handler(pkt.data[0], "/", pkt.data[1:])
-        if handler is None or asyncio.iscoroutinefunction(handler):
+        if handler is None or inspect.iscoroutinefunction(handler):
             return False
         try:
             handler(*args)

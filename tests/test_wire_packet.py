@@ -14,7 +14,7 @@ import pytest
 from socketio import packet
 
 from newo_nb import Customer
-from newo_nb._realtime import TextlessWirePacket, WirePacket, _RawText
+from newo_nb._realtime import TextlessWirePacket, WirePacket, _PromptSocketIO, _RawText
 from newo_nb._secrets import redact_json, register_secret
 from newo_nb.simulator import Simulator
 
@@ -193,3 +193,30 @@ async def test_a_failing_handler_is_logged_and_the_next_events_still_arrive(
             await connection.close()
     assert [p["n"] for p in received] == [0, 1, 2]  # in order, none lost after the failure
     assert "a handler bug" in caplog.text
+
+
+def _prompt_client(handled: list[tuple[Any, ...]]) -> _PromptSocketIO:
+    """A client as if connected to the default namespace, recording what its handler gets."""
+    client = _PromptSocketIO(serializer=WirePacket)
+    client.namespaces["/"] = "sid"
+    client.on("*", lambda *args: handled.append(args))
+    return client
+
+
+@pytest.mark.parametrize("encoded", [
+    '2["message",{"a":', '2["message"', "2[\"message\",{\"a\":1}", '21["message",{}]',
+    '2/other,["message",{}]', '0{"sid":"x"}'])
+def test_only_well_formed_plain_events_are_handled_at_once(encoded: str) -> None:
+    handled: list[tuple[Any, ...]] = []
+    assert not _prompt_client(handled)._deliver_now(encoded)  # and never raises
+    assert handled == []
+
+
+def test_a_plain_event_is_handled_at_once_only_once_connected() -> None:
+    handled: list[tuple[Any, ...]] = []
+    client = _prompt_client(handled)
+    assert client._deliver_now(_sent(["message", {"a": 1}]))
+    assert [(name, payload) for name, payload, _ in handled] == [("message", {"a": 1})]
+    client.namespaces.clear()  # before the CONNECT's task has run: python-socketio's path
+    assert not client._deliver_now(_sent(["message", {"a": 2}]))
+    assert len(handled) == 1
