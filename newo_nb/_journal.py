@@ -296,11 +296,19 @@ class Journal:
                     _restrict(companion, 0o600)
 
     def close(self) -> None:
+        """Commit what waits and close the file. Leases it still renews are no longer
+        renewed (they expire within ``lease_ttl``): a renewal after closing would open the
+        file again, and nothing would close it."""
         self.flush()
         with self._lock:
+            timers = [timer for timer, _ in self._renewals.values()]
+            self._renewals.clear()
+            self._renewing.clear()
             if self._db is not None:
                 self._db.close()
                 self._db = None
+        for timer in timers:  # the loop may be another thread's: cancelling is only a flag
+            timer.cancel()
 
     def _write(self, sql: str, params: tuple[Any, ...]) -> int | None:
         """Run one statement as its own transaction; a failing disk is logged, never raised."""

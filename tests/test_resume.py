@@ -360,6 +360,23 @@ async def test_a_kept_lease_is_renewed_while_the_loop_turns_and_expires_when_it_
         theirs.close()
 
 
+async def test_a_closed_journal_stops_renewing_and_stays_closed(journal_path: Path) -> None:
+    ttl = 0.4  # renewed every 0.1 s
+    journal = Journal(journal_path, lease_ttl=ttl)
+    assert journal.acquire_lease("svc", "cust", "a") is None
+    journal.keep_renewed("a")
+    journal.close()
+    with contextlib.closing(sqlite3.connect(journal_path)) as db:
+        expiry = db.execute("SELECT expires_at FROM leases").fetchall()
+    # Loop timers run in time order: once this one has, three renewals would have too.
+    three_periods = asyncio.Event()
+    asyncio.get_running_loop().call_later(3 * ttl / 4, three_periods.set)
+    await asyncio.wait_for(three_periods.wait(), LINE_TIMEOUT)
+    with contextlib.closing(sqlite3.connect(journal_path)) as db:
+        assert db.execute("SELECT expires_at FROM leases").fetchall() == expiry
+    assert journal._db is None  # not opened again by a renewal (3.13 warned of it at exit)
+
+
 async def test_a_lease_holds_while_its_process_lives_and_frees_when_it_is_killed(
     journal_path: Path,
 ) -> None:
